@@ -1,0 +1,920 @@
+#include "verifiers/math/extract.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace rlvr::math {
+namespace {
+
+constexpr size_t kNpos = std::string_view::npos;
+// The most a single delimited group (a box, a math environment, an answer tag) may span.
+constexpr size_t kMaxGroupBytes = size_t{1} << 16;
+// The most anchors / closing delimiters one rule examines, so a hostile text full of "\boxed{" or
+// unmatched "$" costs O(kMaxProbes * kMaxGroupBytes) at worst.
+constexpr int kMaxProbes = 64;
+// How many candidates one rule contributes.
+constexpr int kPerRule = 3;
+// The most boxes / environments joined into one answer.
+constexpr int kMaxJoined = 16;
+// Text after an anchor is cut at the end of its sentence, and at this length.
+constexpr size_t kMaxTailBytes = 1024;
+// kWholeText applies to texts up to this length.
+constexpr size_t kMaxWholeTextBytes = 1024;
+
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool StartsWithCI(std::string_view s, size_t pos, std::string_view lower_needle) {
+  if (pos > s.size() || s.size() - pos < lower_needle.size()) return false;
+  for (size_t k = 0; k < lower_needle.size(); ++k) {
+    if (Lower(s[pos + k]) != lower_needle[k]) return false;
+  }
+  return true;
+}
+
+// The last occurrence of `lower_needle` that lies inside [lo, hi), case-insensitively; kNpos if none.
+size_t RFindCI(std::string_view s, std::string_view lower_needle, size_t lo, size_t hi) {
+  hi = std::min(hi, s.size());
+  if (lower_needle.empty() || hi < lo || hi - lo < lower_needle.size()) return kNpos;
+  const char first = lower_needle[0];
+  for (size_t i = hi - lower_needle.size() + 1; i-- > lo;) {
+    if (Lower(s[i]) == first && StartsWithCI(s, i, lower_needle)) return i;
+  }
+  return kNpos;
+}
+
+// True when the character at `i` is preceded by an odd number of backslashes.
+bool IsEscaped(std::string_view s, size_t i) {
+  size_t n = 0;
+  while (i > n && s[i - n - 1] == '\\') ++n;
+  return n % 2 == 1;
+}
+
+// A word occurrence: not glued to letters on either side.
+bool IsWordAt(std::string_view s, size_t pos, size_t len) {
+  if (pos > 0 && IsAlpha(s[pos - 1])) return false;
+  if (pos + len < s.size() && IsAlpha(s[pos + len])) return false;
+  return true;
+}
+
+size_t SkipSpaces(std::string_view s, size_t i) {
+  while (i < s.size() && IsSpace(s[i])) ++i;
+  return i;
+}
+
+// A delimited group: [outer_begin, outer_end) with the delimiters, [content_begin, content_end)
+// without.
+struct Group {
+  size_t outer_begin = 0;
+  size_t outer_end = 0;
+  size_t content_begin = 0;
+  size_t content_end = 0;
+};
+
+// Words of three or more letters in `text` that are neither LaTeX commands nor common function
+// names; counting stops at `stop_at`.
+int CountWords(std::string_view text, int stop_at = 1 << 30);
+
+// ---------------------------------------------------------------------------------------------------
+// Numbers.
+
+struct NumberToken {
+  size_t begin = 0;
+  size_t end = 0;  // after the digits and a following percent sign
+  std::string text;
+};
+
+// Normalises the separators of a number: thousands separators (",", " ", "{,}", ",\!") go when every
+// group after the first has exactly three digits; otherwise one decimal comma becomes a point when
+// `decimal_comma` is set. Returns the number unchanged when neither applies.
+std::string NormalizeNumber(std::string_view raw, bool decimal_comma) {
+  // Split into sign, digit groups with their separators, fraction, and suffix.
+  std::string digits;           // all digits and the decimal point
+  std::vector<size_t> groups;   // lengths of the integer digit groups
+  std::string prefix;           // "-" and/or "."
+  std::string suffix;           // "%" or "/denominator"
+  bool saw_point = false;
+  bool saw_comma_space = false;  // ", " between groups: a list, not a number
+  size_t i = 0;
+  if (i < raw.size() && raw[i] == '-') prefix += raw[i++];
+  size_t group = 0;
+  for (; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (IsDigit(c)) {
+      digits += c;
+      if (!saw_point) ++group;
+      continue;
+    }
+    if (c == '.' && !saw_point) {
+      if (group > 0 || !groups.empty()) groups.push_back(group);
+      group = 0;
+      saw_point = true;
+      digits += '.';
+      continue;
+    }
+    if (saw_point) break;  // separators after the decimal point end the number
+    if (c == ',' || c == ' ' || c == '{' || c == '}' || c == '\\' || c == '!') {
+      if (c == ',' && i + 1 < raw.size() && raw[i + 1] == ' ') saw_comma_space = true;
+      if (group > 0) {
+        groups.push_back(group);
+        group = 0;
+      }
+      continue;
+    }
+    break;
+  }
+  if (!saw_point && group > 0) groups.push_back(group);
+  suffix = std::string(raw.substr(i));
+  if (saw_comma_space || groups.size() <= 1) {
+    return std::string(raw);
+  }
+  // Several integer groups: thousands separators if groups after the first are all three digits
+  // and the first is 1-3 digits and not "0".
+  bool thousands = groups.front() >= 1 && groups.front() <= 3 && digits[0] != '0';
+  for (size_t g = 1; g < groups.size() && thousands; ++g) thousands = groups[g] == 3;
+  if (thousands) return prefix + digits + suffix;
+  // One comma between two groups and no point: a decimal comma.
+  if (decimal_comma && groups.size() == 2 && !saw_point &&
+      std::count(raw.begin(), raw.end(), ',') == 1 &&
+      raw.find_first_of(" {\\") == kNpos) {
+    std::string out = prefix + digits.substr(0, groups[0]) + "." + digits.substr(groups[0]);
+    return out + suffix;
+  }
+  return std::string(raw);
+}
+
+// The last number in s[lo, hi), scanning backwards. Numbers glued to a letter, "_", "^" or "\" on
+// the left (a name like "AZYUK2A", a subscript) are skipped. Accepts thousands separators
+// (",", "{,}", ",\!", a space before a group of three digits), a decimal point or comma, a leading
+// "." or "-", a simple fraction "a/b" and a trailing "%" / "\%".
+std::optional<NumberToken> PrevNumber(std::string_view s, size_t lo, size_t hi, bool decimal_comma) {
+  size_t i = std::min(hi, s.size());
+  while (i > lo) {
+    --i;
+    if (!IsDigit(s[i])) continue;
+    size_t end = i + 1;
+    size_t b = i;
+    while (true) {
+      while (b > lo && IsDigit(s[b - 1])) --b;
+      // Separators between digit groups.
+      if (b >= lo + 2 && (s[b - 1] == '.' || s[b - 1] == ',') && IsDigit(s[b - 2])) {
+        b -= 1;
+        continue;
+      }
+      if (b >= lo + 4 && s.substr(b - 3, 3) == "{,}" && IsDigit(s[b - 4])) {
+        b -= 3;
+        continue;
+      }
+      if (b >= lo + 4 && s.substr(b - 3, 3) == ",\\!" && IsDigit(s[b - 4])) {
+        b -= 3;
+        continue;
+      }
+      if (b >= lo + 5 && s.substr(b - 4, 4) == ",\\! " && IsDigit(s[b - 5])) {
+        b -= 4;
+        continue;
+      }
+      if (b >= lo + 2 && s[b - 1] == ' ' && IsDigit(s[b - 2])) {
+        // "1 000": only before a group of exactly three digits.
+        size_t g = b;
+        while (g < s.size() && IsDigit(s[g])) ++g;
+        if (g - b == 3 && (g >= s.size() || !IsDigit(s[g]))) {
+          b -= 1;
+          continue;
+        }
+      }
+      break;
+    }
+    // Simple fraction "a/b".
+    if (b >= lo + 2 && s[b - 1] == '/' && IsDigit(s[b - 2])) {
+      b -= 1;
+      while (b > lo && IsDigit(s[b - 1])) --b;
+    }
+    if (b > lo && s[b - 1] == '.' && (b - 1 == lo || !IsDigit(s[b - 2]))) --b;  // ".4"
+    if (b > lo && s[b - 1] == '-' && (b - 1 == lo || !IsAlnum(s[b - 2]))) --b;
+    const char before = b > lo ? s[b - 1] : ' ';
+    const bool script = before == '{' && b >= lo + 2 && (s[b - 2] == '^' || s[b - 2] == '_');
+    if (IsAlpha(before) || before == '_' || before == '^' || before == '\\' || script) {
+      i = b;
+      continue;
+    }
+    // Trailing separators are not part of the number.
+    size_t e = end;
+    if (e < hi && s[e] == '%') {
+      ++e;
+    } else if (e + 1 < hi && s[e] == '\\' && s[e + 1] == '%') {
+      e += 2;
+    }
+    std::string_view raw = s.substr(b, end - b);
+    NumberToken tok;
+    tok.begin = b;
+    tok.end = e;
+    tok.text = NormalizeNumber(raw, decimal_comma);
+    if (e > end) tok.text += "%";
+    return tok;
+  }
+  return std::nullopt;
+}
+
+// When `text` is exactly one number, its normalised form; otherwise `text` unchanged.
+std::string NormalizeIfNumber(std::string_view text, bool decimal_comma) {
+  std::optional<NumberToken> tok = PrevNumber(text, 0, text.size(), decimal_comma);
+  if (tok && tok->begin == 0 && tok->end == text.size()) return tok->text;
+  return std::string(text);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Boxes.
+
+// The \boxed / \fbox group whose command starts at `cmd` (command name length `len`).
+std::optional<Group> BoxAt(std::string_view s, size_t cmd, size_t len) {
+  size_t i = cmd + len;
+  if (i < s.size() && IsAlpha(s[i])) return std::nullopt;  // \boxedfoo is another command
+  size_t j = i;
+  while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
+  if (j < s.size() && s[j] == '{') {
+    int depth = 0;
+    const size_t limit = std::min(s.size(), j + kMaxGroupBytes);
+    for (size_t k = j; k < limit; ++k) {
+      const char c = s[k];
+      if (c == '\\') {
+        ++k;  // \{ \} \\ do not count
+        continue;
+      }
+      if (c == '{') {
+        ++depth;
+      } else if (c == '}' && --depth == 0) {
+        return Group{cmd, k + 1, j + 1, k};
+      }
+    }
+    return std::nullopt;
+  }
+  // "\boxed 5": one token after whitespace (or digits directly).
+  if (j == i && !(j < s.size() && IsDigit(s[j]))) return std::nullopt;
+  size_t k = j;
+  while (k < s.size() && k - j < 256 && !IsSpace(s[k]) && s[k] != '$' && s[k] != '}' &&
+         !(s[k] == '\\' && k + 1 < s.size() && (s[k + 1] == ')' || s[k + 1] == ']'))) {
+    ++k;
+  }
+  size_t e = k;
+  while (e > j && (s[e - 1] == '.' || s[e - 1] == ',' || s[e - 1] == ';')) --e;
+  if (e == j) return std::nullopt;
+  return Group{cmd, k, j, e};
+}
+
+// True when `gap`, the text between two boxes, is a short connector: spacing and punctuation only
+// ("}, \\boxed{", "} \\quad \\boxed{"), or at most four words one of which is "and" / "or"
+// ("} papers and \\boxed{"); no digits, no "=", no blank line.
+bool IsBoxJoinGap(std::string_view gap) {
+  if (gap.size() > 80 || gap.find("\n\n") != kNpos) return false;
+  int words = 0;
+  bool connector = false;
+  for (size_t i = 0; i < gap.size();) {
+    const char c = gap[i];
+    if (IsDigit(c) || c == '=') return false;
+    if (c == '\\') {  // a command such as \quad or \text: not a word
+      ++i;
+      if (i < gap.size() && !IsAlpha(gap[i])) {
+        ++i;
+        continue;
+      }
+      while (i < gap.size() && IsAlpha(gap[i])) ++i;
+      continue;
+    }
+    if (IsAlpha(c)) {
+      size_t j = i;
+      while (j < gap.size() && IsAlpha(gap[j])) ++j;
+      ++words;
+      connector |= (j - i == 3 && StartsWithCI(gap, i, "and")) ||
+                   (j - i == 2 && StartsWithCI(gap, i, "or"));
+      i = j;
+      continue;
+    }
+    ++i;
+  }
+  return words == 0 || (words <= 4 && connector);
+}
+
+// Boxes in s[lo, hi), last first, not nested in one another (an enclosing box replaces the one it
+// encloses). At most `max_boxes`.
+std::vector<Group> LastBoxes(std::string_view s, size_t lo, size_t hi, size_t max_boxes) {
+  std::vector<Group> boxes;
+  size_t pos = hi;
+  // The last "\boxed" and "\fbox" before `pos`; each is searched again only once passed, so the
+  // scan stays linear.
+  auto find = [&](std::string_view needle, size_t before) -> size_t {
+    if (before == 0) return kNpos;
+    const size_t at = s.rfind(needle, before - 1);
+    return at == kNpos || at < lo ? kNpos : at;
+  };
+  size_t a = find("\\boxed", pos);
+  size_t b = find("\\fbox", pos);
+  for (int probes = 0; probes < kMaxProbes && pos > lo; ++probes) {
+    if (a != kNpos && a >= pos) a = find("\\boxed", pos);
+    if (b != kNpos && b >= pos) b = find("\\fbox", pos);
+    if (a == kNpos && b == kNpos) break;
+    const bool boxed = b == kNpos || (a != kNpos && a > b);
+    const size_t cmd = boxed ? a : b;
+    pos = cmd;
+    std::optional<Group> g = BoxAt(s, cmd, boxed ? 6 : 5);
+    if (!g || g->outer_end > hi) continue;
+    if (!boxes.empty() && g->outer_end > boxes.back().outer_begin) {
+      // Encloses (or overlaps) the box found before: keep the outer one.
+      if (g->outer_end >= boxes.back().outer_end) boxes.back() = *g;
+      continue;
+    }
+    if (boxes.size() >= max_boxes) break;
+    boxes.push_back(*g);
+  }
+  return boxes;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Math environments.
+
+// The last math environment inside s[lo, hi): $..$ (one line), $$..$$, \(..\) (one line), \[..\].
+// Each closing delimiter examined costs one of `*probes`.
+std::optional<Group> PrevEnv(std::string_view s, size_t lo, size_t hi, int* probes) {
+  size_t i = std::min(hi, s.size());
+  while (i > lo && *probes > 0) {
+    --i;
+    const char c = s[i];
+    if (c == '$') {
+      if (IsEscaped(s, i)) continue;
+      --*probes;
+      if (i > lo && s[i - 1] == '$' && !IsEscaped(s, i - 1)) {
+        // Display: closing "$$" at [i-1, i+1); look for the opening "$$".
+        const size_t close = i - 1;
+        const size_t stop = close - lo > kMaxGroupBytes ? close - kMaxGroupBytes : lo;
+        for (size_t k = close; k >= stop + 2; --k) {
+          // opening "$$" at [k-2, k)
+          if (s[k - 1] == '$' && s[k - 2] == '$' && !IsEscaped(s, k - 2)) {
+            if (!Trim(s.substr(k, close - k)).empty()) return Group{k - 2, close + 2, k, close};
+            break;
+          }
+        }
+        i = close;
+        continue;
+      }
+      // Inline: the opening "$" on the same line.
+      const size_t stop = i - lo > kMaxGroupBytes ? i - kMaxGroupBytes : lo;
+      for (size_t k = i; k > stop;) {
+        --k;
+        if (s[k] == '\n') break;
+        if (s[k] == '$' && !IsEscaped(s, k)) {
+          if (k > lo && s[k - 1] == '$') break;  // a "$$", not an inline opener
+          if (k + 1 < i && !Trim(s.substr(k + 1, i - k - 1)).empty()) {
+            return Group{k, i + 1, k + 1, i};
+          }
+          break;
+        }
+      }
+      continue;
+    }
+    if ((c == ')' || c == ']') && i > lo && s[i - 1] == '\\' && !IsEscaped(s, i - 1)) {
+      --*probes;
+      const size_t close = i - 1;
+      const char open = c == ')' ? '(' : '[';
+      const size_t stop = close - lo > kMaxGroupBytes ? close - kMaxGroupBytes : lo;
+      for (size_t k = close; k > stop;) {
+        --k;
+        if (open == '(' && s[k] == '\n') break;
+        if (s[k] == '\\' && k + 1 < close && s[k + 1] == open && !IsEscaped(s, k)) {
+          if (!Trim(s.substr(k + 2, close - k - 2)).empty()) return Group{k, i + 1, k + 2, close};
+          break;
+        }
+      }
+      i = close;
+      continue;
+    }
+  }
+  return std::nullopt;
+}
+
+// True when `gap`, the text between two math environments, joins them: only spaces, commas,
+// semicolons and at least one "and" / "or".
+bool IsEnvJoinGap(std::string_view gap) {
+  if (gap.size() > 40) return false;
+  bool connector = false;
+  for (size_t i = 0; i < gap.size();) {
+    const char c = gap[i];
+    if (IsSpace(c) || c == ',' || c == ';') {
+      ++i;
+      continue;
+    }
+    if (StartsWithCI(gap, i, "and") && IsWordAt(gap, i, 3)) {
+      connector = true;
+      i += 3;
+      continue;
+    }
+    if (StartsWithCI(gap, i, "or") && IsWordAt(gap, i, 2)) {
+      connector = true;
+      i += 2;
+      continue;
+    }
+    return false;
+  }
+  return connector;
+}
+
+// The content of a group, trimmed, with trailing punctuation removed.
+std::string_view GroupContent(std::string_view s, const Group& g) {
+  std::string_view c = Trim(s.substr(g.content_begin, g.content_end - g.content_begin));
+  while (!c.empty() && (c.back() == ',' || c.back() == '.' || c.back() == ';')) {
+    c.remove_suffix(1);
+    c = Trim(c);
+  }
+  return c;
+}
+
+// A percent word right after position `pos` ("%", "\%", "percent", "pct"): "$28$ %" means 28%.
+bool PercentFollows(std::string_view s, size_t pos) {
+  size_t i = SkipSpaces(s, pos);
+  if (i < s.size() && s[i] == '%') return true;
+  if (i + 1 < s.size() && s[i] == '\\' && s[i + 1] == '%') return true;
+  if (StartsWithCI(s, i, "percent")) return true;
+  return StartsWithCI(s, i, "pct") && (i + 3 >= s.size() || !IsAlpha(s[i + 3]));
+}
+
+// Joins groups (given last first) into "a, b, c" in text order.
+std::string JoinGroups(std::string_view s, const std::vector<Group>& last_first) {
+  std::string out;
+  for (size_t k = last_first.size(); k-- > 0;) {
+    std::string_view c = GroupContent(s, last_first[k]);
+    if (c.empty()) continue;
+    if (!out.empty()) out += ", ";
+    out += c;
+  }
+  return out;
+}
+
+// The last run of environments in s[lo, hi) joined by "and"/"or", last first.
+std::vector<Group> LastEnvRun(std::string_view s, size_t lo, size_t hi, int* probes,
+                              std::vector<Group>* also_seen) {
+  std::vector<Group> run;
+  std::optional<Group> g = PrevEnv(s, lo, hi, probes);
+  while (g) {
+    if (!run.empty() &&
+        !IsEnvJoinGap(s.substr(g->outer_end, run.back().outer_begin - g->outer_end))) {
+      if (also_seen != nullptr) also_seen->push_back(*g);
+      break;
+    }
+    run.push_back(*g);
+    if (run.size() >= static_cast<size_t>(kMaxJoined)) break;
+    g = PrevEnv(s, lo, g->outer_begin, probes);
+  }
+  return run;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Text after an anchor.
+
+// The end of the sentence that starts at `start`: the first newline or ". " outside math, at most
+// kMaxTailBytes on. Math delimiters ($, \(, \[) are tracked so "$x = 5.$" is not cut.
+size_t SentenceEnd(std::string_view s, size_t start, size_t limit) {
+  limit = std::min({limit, s.size(), start + kMaxTailBytes});
+  bool dollar = false;
+  int delim = 0;
+  for (size_t i = start; i < limit; ++i) {
+    const char c = s[i];
+    if (c == '\\' && i + 1 < limit) {
+      const char n = s[i + 1];
+      if (n == '(' || n == '[') ++delim;
+      if ((n == ')' || n == ']') && delim > 0) --delim;
+      ++i;
+      continue;
+    }
+    if (c == '$') {
+      dollar = !dollar;
+      continue;
+    }
+    if (dollar || delim > 0) continue;
+    if (c == '\n') return i;
+    if (c == '.' && (i + 1 >= limit || IsSpace(s[i + 1])) && !(i > start && IsDigit(s[i - 1]) &&
+                                                                i + 1 < limit && IsDigit(s[i + 1]))) {
+      return i;
+    }
+  }
+  return limit;
+}
+
+// Strips markup around an answer: "**", ":", quotes, trailing punctuation.
+std::string_view StripAnswerMarkup(std::string_view t) {
+  bool changed = true;
+  while (changed && !t.empty()) {
+    changed = false;
+    t = Trim(t);
+    for (std::string_view m : {"**", "__", "\"", "`", "'"}) {
+      if (t.size() >= m.size() && t.substr(0, m.size()) == m) {
+        t.remove_prefix(m.size());
+        changed = true;
+      }
+      if (t.size() >= m.size() && t.substr(t.size() - m.size()) == m) {
+        t.remove_suffix(m.size());
+        changed = true;
+      }
+    }
+    if (!t.empty() && (t.front() == ':')) {
+      t.remove_prefix(1);
+      changed = true;
+    }
+    if (!t.empty() && (t.back() == '.' || t.back() == ',' || t.back() == ';')) {
+      t.remove_suffix(1);
+      changed = true;
+    }
+  }
+  return t;
+}
+
+struct Found {
+  std::string text;
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+// Candidates from the text after an anchor, s[begin, end): the text itself when it reads as math,
+// else the math environments in it, else its last number.
+std::vector<Found> FromTail(std::string_view s, size_t begin, size_t end) {
+  std::vector<Found> out;
+  std::string_view raw = s.substr(begin, end - begin);
+  std::string_view t = StripAnswerMarkup(raw);
+  if (t.empty()) return out;
+  const size_t tb = static_cast<size_t>(t.data() - s.data());
+  const size_t te = tb + t.size();
+  int probes = 16;
+  std::vector<Group> run = LastEnvRun(s, tb, te, &probes, nullptr);
+  if (!run.empty()) {
+    std::string joined = JoinGroups(s, run);
+    if (run.size() == 1 && PercentFollows(s, run[0].outer_end)) joined += "%";
+    if (!joined.empty()) {
+      out.push_back({NormalizeIfNumber(joined, false), run.back().outer_begin, run.front().outer_end});
+    }
+    return out;
+  }
+  if (!LooksLikeProse(t)) {
+    const bool plain = t.find_first_of("\\$") == kNpos;
+    out.push_back({NormalizeIfNumber(t, plain), tb, te});
+    return out;
+  }
+  if (std::optional<NumberToken> n = PrevNumber(s, tb, te, true)) {
+    out.push_back({n->text, n->begin, n->end});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Rules. Each appends at most kPerRule candidates, best first.
+
+class Extractor {
+ public:
+  Extractor(std::string_view s, const ExtractOptions& options) : s_(s), options_(options) {}
+
+  std::vector<Candidate> Run() {
+    if (options_.final_answer) FinalAnswerHope();
+    if (options_.boxed) Boxed();
+    if (options_.answer_tag) AnswerTag();
+    if (options_.final_answer) FinalAnswer();
+    if (options_.answer_prefix) AnswerPrefix();
+    if (options_.gsm8k) Gsm8k();
+    if (options_.choice) Choice();
+    if (options_.whole_text) WholeText();
+    Unanchored();
+    return std::move(out_);
+  }
+
+ private:
+  bool Full() const { return out_.size() >= static_cast<size_t>(options_.max_candidates); }
+
+  void Add(ExtractRule rule, std::string text, size_t begin, size_t end) {
+    if (Full()) return;
+    std::string_view t = Trim(text);
+    if (t.empty()) return;
+    for (const Candidate& c : out_) {
+      if (c.text == t) return;  // already tried
+    }
+    out_.push_back(Candidate{rule, std::string(t), begin, end});
+  }
+
+  void AddAll(ExtractRule rule, const std::vector<Found>& found) {
+    for (const Found& f : found) Add(rule, f.text, f.begin, f.end);
+  }
+
+  // "final answer is X. I hope it is correct."
+  void FinalAnswerHope() {
+    size_t hi = s_.size();
+    for (int n = 0; n < kPerRule; ++n) {
+      const size_t hope = RFindCI(s_, "i hope it is correct", 0, hi);
+      if (hope == kNpos) return;
+      hi = hope;
+      const size_t lo = hope > 4096 ? hope - 4096 : 0;
+      const size_t fa = RFindCI(s_, "final answer is", lo, hope);
+      if (fa == kNpos) continue;
+      const size_t start = fa + 15;
+      AddAll(ExtractRule::kFinalAnswerHope, FromTail(s_, start, hope));
+      return;
+    }
+  }
+
+  void Boxed() {
+    std::vector<Group> boxes = LastBoxes(s_, 0, s_.size(), kMaxJoined);
+    if (boxes.empty()) return;
+    size_t run = 1;
+    while (run < boxes.size() &&
+           IsBoxJoinGap(s_.substr(boxes[run].outer_end,
+                                  boxes[run - 1].outer_begin - boxes[run].outer_end))) {
+      ++run;
+    }
+    if (run > 1) {
+      std::vector<Group> joined(boxes.begin(), boxes.begin() + static_cast<long>(run));
+      Add(ExtractRule::kBoxed, JoinGroups(s_, joined), boxes[run - 1].outer_begin,
+          boxes[0].outer_end);
+    }
+    for (size_t k = 0; k < boxes.size() && k < static_cast<size_t>(kPerRule); ++k) {
+      std::string text(GroupContent(s_, boxes[k]));
+      if (PercentFollows(s_, boxes[k].outer_end)) text += "%";
+      Add(ExtractRule::kBoxed, NormalizeIfNumber(text, false), boxes[k].outer_begin,
+          boxes[k].outer_end);
+    }
+  }
+
+  void AnswerTag() {
+    const size_t open = RFindCI(s_, "<answer>", 0, s_.size());
+    if (open == kNpos) return;
+    const size_t begin = open + 8;
+    size_t end = RFindCI(s_, "</answer>", begin, std::min(s_.size(), begin + kMaxGroupBytes));
+    if (end == kNpos) end = std::min(s_.size(), begin + kMaxGroupBytes);
+    AddAll(ExtractRule::kAnswerTag, FromTail(s_, begin, end));
+  }
+
+  // After an anchor ending at `pos`: skips spaces, "**", ":" and returns where the answer starts.
+  size_t SkipAnchorMarkup(size_t pos) const {
+    while (pos < s_.size()) {
+      if (IsSpace(s_[pos]) || s_[pos] == ':' || s_[pos] == '*') {
+        ++pos;
+      } else {
+        break;
+      }
+    }
+    return pos;
+  }
+
+  // True when an answer visibly starts at `pos`: a colon was skipped, or math / a number / a
+  // delimiter comes next.
+  bool AnswerStartsAt(size_t anchor_end, size_t pos) const {
+    if (pos >= s_.size()) return false;
+    if (s_.substr(anchor_end, pos - anchor_end).find(':') != kNpos) return true;
+    const char c = s_[pos];
+    return IsDigit(c) || c == '$' || c == '\\' || c == '-' || c == '(' || c == '[' || c == '{' ||
+           c == '.';
+  }
+
+  // "final answer: X" / "The final answer is X" / "Final Answer: The largest $n$ is 34."
+  void FinalAnswer() {
+    size_t hi = s_.size();
+    for (int n = 0; n < kPerRule * 2 && !Full(); ++n) {
+      const size_t fa = RFindCI(s_, "final answer", 0, hi);
+      if (fa == kNpos) return;
+      hi = fa;
+      if (!IsWordAt(s_, fa, 12)) continue;
+      size_t pos = SkipAnchorMarkup(fa + 12);
+      // "is" right after the anchor, or within the first sentence ("Final Answer: The largest $n$
+      // is 34").
+      const size_t end = SentenceEnd(s_, pos, s_.size());
+      size_t start = kNpos;
+      if (StartsWithCI(s_, pos, "is") && IsWordAt(s_, pos, 2)) {
+        start = pos + 2;
+      } else {
+        const size_t lim = std::min(end, pos + 100);
+        for (size_t k = pos; k + 2 <= lim; ++k) {
+          if (StartsWithCI(s_, k, "is") && IsWordAt(s_, k, 2) && k > pos && IsSpace(s_[k - 1]) &&
+              (k + 2 >= s_.size() || IsSpace(s_[k + 2]) || s_[k + 2] == ':')) {
+            start = k + 2;
+            break;
+          }
+        }
+        if (start == kNpos && s_.substr(fa + 12, pos - fa - 12).find(':') != kNpos) start = pos;
+      }
+      if (start == kNpos) continue;
+      start = SkipAnchorMarkup(start);
+      const std::vector<Found> found = FromTail(s_, start, SentenceEnd(s_, start, s_.size()));
+      if (found.empty()) continue;
+      AddAll(ExtractRule::kFinalAnswer, found);
+      return;
+    }
+  }
+
+  // "answer: X", "the answer is X", "Answer $X$".
+  void AnswerPrefix() {
+    size_t hi = s_.size();
+    for (int n = 0; n < kPerRule * 2 && !Full(); ++n) {
+      const size_t a = RFindCI(s_, "answer", 0, hi);
+      if (a == kNpos) return;
+      hi = a;
+      if (!IsWordAt(s_, a, 6)) continue;
+      size_t pos = SkipAnchorMarkup(a + 6);
+      if (StartsWithCI(s_, pos, "is") && IsWordAt(s_, pos, 2)) {
+        pos = SkipAnchorMarkup(pos + 2);
+      } else if (!AnswerStartsAt(a + 6, pos)) {
+        continue;
+      }
+      const std::vector<Found> found = FromTail(s_, pos, SentenceEnd(s_, pos, s_.size()));
+      if (found.empty()) continue;
+      AddAll(ExtractRule::kAnswerPrefix, found);
+      return;
+    }
+  }
+
+  void Gsm8k() {
+    const size_t h = s_.rfind("####");
+    if (h == kNpos) return;
+    const size_t pos = SkipAnchorMarkup(h + 4);
+    size_t end = s_.find('\n', pos);
+    if (end == kNpos) end = s_.size();
+    end = std::min(end, pos + kMaxTailBytes);
+    AddAll(ExtractRule::kGsm8k, FromTail(s_, pos, end));
+  }
+
+  // Multiple-choice letters A-J: "answer is (B)", "answer: C", "option D", or a trailing "(B)".
+  void Choice() {
+    auto letter_at = [&](size_t pos, size_t* end) -> char {
+      size_t i = pos;
+      if (StartsWithCI(s_, i, "\\text{") || StartsWithCI(s_, i, "\\mathrm{")) {
+        i = s_.find('{', i) + 1;
+      } else if (StartsWithCI(s_, i, "\\textbf{")) {
+        i += 8;
+      }
+      const bool paren = i < s_.size() && s_[i] == '(';
+      if (paren) ++i;
+      if (i >= s_.size() || s_[i] < 'A' || s_[i] > 'J') return 0;
+      const char letter = s_[i++];
+      if (paren) {
+        if (i >= s_.size() || s_[i] != ')') return 0;
+        ++i;
+      }
+      if (i < s_.size() && s_[i] == '}') ++i;
+      if (i < s_.size() && IsAlnum(s_[i])) return 0;
+      *end = i;
+      return letter;
+    };
+    // Anchored forms.
+    for (std::string_view anchor : {"answer is", "answer:", "option is", "choice is"}) {
+      const size_t a = RFindCI(s_, anchor, 0, s_.size());
+      if (a == kNpos) continue;
+      size_t pos = SkipAnchorMarkup(a + anchor.size());
+      if (pos < s_.size() && s_[pos] == '$') pos = SkipAnchorMarkup(pos + 1);
+      size_t end = 0;
+      if (const char l = letter_at(pos, &end)) {
+        Add(ExtractRule::kChoice, std::string(1, l), a, end);
+        return;
+      }
+    }
+    // A trailing "(B)" / "B." alone at the end.
+    std::string_view t = StripAnswerMarkup(s_.substr(s_.size() > 64 ? s_.size() - 64 : 0));
+    while (!t.empty() && (t.back() == '$' || t.back() == '}' || IsSpace(t.back()))) t.remove_suffix(1);
+    if (t.size() >= 3 && t.back() == ')' && t[t.size() - 3] == '(') {
+      const size_t pos = static_cast<size_t>(t.data() - s_.data()) + t.size() - 3;
+      size_t end = 0;
+      if ((pos == 0 || !IsAlnum(s_[pos - 1])) && letter_at(pos, &end) != 0) {
+        Add(ExtractRule::kChoice, std::string(1, s_[pos + 1]), pos, end);
+      }
+    }
+  }
+
+  void WholeText() {
+    std::string_view t = Trim(s_);
+    if (t.empty() || t.size() > kMaxWholeTextBytes || CountWords(t, 1) > 0) return;
+    // Delimited math is the environment rule's.
+    if (t.find('$') != kNpos || t.find("\\(") != kNpos || t.find("\\[") != kNpos) return;
+    const size_t b = static_cast<size_t>(t.data() - s_.data());
+    const bool plain = t.find_first_of("\\$") == kNpos;
+    Add(ExtractRule::kWholeText, NormalizeIfNumber(t, plain), b, b + t.size());
+  }
+
+  // The last math environments and the last numbers, whichever end later first.
+  void Unanchored() {
+    std::vector<Candidate> found;
+    if (options_.latex_env) {
+      int probes = kMaxProbes;
+      std::vector<Group> others;
+      std::vector<Group> run = LastEnvRun(s_, 0, s_.size(), &probes, &others);
+      if (!run.empty()) {
+        std::string text = JoinGroups(s_, run);
+        if (run.size() == 1 && PercentFollows(s_, run[0].outer_end)) text += "%";
+        found.push_back(Candidate{ExtractRule::kLatexEnv, NormalizeIfNumber(text, false),
+                                  run.back().outer_begin, run.front().outer_end});
+        if (run.size() > 1) {
+          found.push_back(Candidate{ExtractRule::kLatexEnv, std::string(GroupContent(s_, run[0])),
+                                    run[0].outer_begin, run[0].outer_end});
+        }
+        // One earlier environment as a further fallback.
+        std::optional<Group> prev =
+            others.empty() ? PrevEnv(s_, 0, run.back().outer_begin, &probes) : others[0];
+        if (prev) {
+          found.push_back(Candidate{ExtractRule::kLatexEnv, std::string(GroupContent(s_, *prev)),
+                                    prev->outer_begin, prev->outer_end});
+        }
+      }
+    }
+    if (options_.last_number) {
+      size_t hi = s_.size();
+      for (int n = 0; n < 2; ++n) {
+        std::optional<NumberToken> tok = PrevNumber(s_, 0, hi, true);
+        if (!tok) break;
+        found.push_back(Candidate{ExtractRule::kLastNumber, tok->text, tok->begin, tok->end});
+        hi = tok->begin;
+      }
+    }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.end > b.end; });
+    for (Candidate& c : found) Add(c.rule, std::move(c.text), c.begin, c.end);
+  }
+
+  std::string_view s_;
+  const ExtractOptions& options_;
+  std::vector<Candidate> out_;
+};
+
+}  // namespace
+
+std::string_view ExtractRuleName(ExtractRule rule) {
+  switch (rule) {
+    case ExtractRule::kFinalAnswerHope:
+      return "final_answer_hope";
+    case ExtractRule::kBoxed:
+      return "boxed";
+    case ExtractRule::kAnswerTag:
+      return "answer_tag";
+    case ExtractRule::kFinalAnswer:
+      return "final_answer";
+    case ExtractRule::kAnswerPrefix:
+      return "answer_prefix";
+    case ExtractRule::kGsm8k:
+      return "gsm8k";
+    case ExtractRule::kChoice:
+      return "choice";
+    case ExtractRule::kWholeText:
+      return "whole_text";
+    case ExtractRule::kLatexEnv:
+      return "latex_env";
+    case ExtractRule::kLastNumber:
+      return "last_number";
+  }
+  return "unknown";
+}
+
+namespace {
+int CountWords(std::string_view text, int stop_at) {
+  static constexpr std::array<std::string_view, 24> kMathWords = {
+      "and",  "sqrt", "sin",  "cos",  "tan", "sec",  "csc", "cot", "log", "exp", "max",   "min",
+      "gcd",  "lcm",  "mod",  "det",  "inf", "infty", "arcsin", "arccos", "arctan", "sinh",
+      "cosh", "tanh"};
+  int words = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (!IsAlpha(text[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && IsAlpha(text[j])) ++j;
+    const bool command = i > 0 && text[i - 1] == '\\';
+    if (!command && j - i >= 3) {
+      std::string lower;
+      for (size_t k = i; k < j; ++k) lower += Lower(text[k]);
+      if (std::find(kMathWords.begin(), kMathWords.end(), lower) == kMathWords.end() &&
+          ++words >= stop_at) {
+        return words;
+      }
+    }
+    i = j;
+  }
+  return words;
+}
+}  // namespace
+
+bool LooksLikeProse(std::string_view text) { return CountWords(text, 2) >= 2; }
+
+absl::StatusOr<std::vector<Candidate>> ExtractCandidates(std::string_view text,
+                                                         const ExtractOptions& options) {
+  if (options.max_input_bytes >= 0 && static_cast<int64_t>(text.size()) > options.max_input_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("text is ", text.size(), " bytes; limit is ",
+                                                     options.max_input_bytes, " bytes"));
+  }
+  return Extractor(text, options).Run();
+}
+
+}  // namespace rlvr::math
