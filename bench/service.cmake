@@ -1,0 +1,3 @@
+add_executable(verifier_load_bench ${CMAKE_CURRENT_SOURCE_DIR}/verifier_load_bench.cc)
+target_link_libraries(verifier_load_bench PRIVATE rlvr_verifier_service nlohmann_json::nlohmann_json)
+target_compile_definitions(verifier_load_bench PRIVATE RLVR_SHARED_DIR="${RLVR_SHARED_DIR}")

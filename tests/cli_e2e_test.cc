@@ -1,0 +1,168 @@
+// End-to-end tests of the command-line tools as a user runs them: `rlvr verify` in-process and
+// through a real `rlvr-verifier` process on loopback, malformed input, and SIGTERM shutdown.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<nlohmann::json> ReadJsonLines(const fs::path& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("rlvr_cli_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    std::ofstream in(dir_ / "in.jsonl");
+    in << R"({"id": "a", "kind": "math", "response": "so \\boxed{\\frac{1}{2}}", "answer": "0.5"})"
+       << "\n"
+       << "this line is not json\n"
+       << R"({"id": "c", "kind": "math", "response": "\\boxed{3}", "answer": "4"})" << "\n"
+       << "\n"
+       << R"({"id": "d", "kind": "math", "response": "x", "answer": "1", "options": {"precison": 2}})"
+       << "\n"
+       << R"({"id": "e", "kind": "math", "response": "I do not know"})" << "\n"
+       << R"({"id": "f", "kind": "math", "responses": ["\\boxed{2}", "\\boxed{3}"], "answer": "2"})"
+       << "\n"
+       << R"({"id": "g", "kind": "math", "response": "nothing here", "answer": "5"})" << "\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void CheckOutput(const fs::path& out, const std::string& err) {
+    auto lines = ReadJsonLines(out);
+    ASSERT_EQ(lines.size(), 7u) << ReadFile(out);
+    EXPECT_EQ(lines[0]["id"], "a");
+    EXPECT_EQ(lines[0]["outcome"], "correct");
+    EXPECT_EQ(lines[0]["score"], 1.0);
+    EXPECT_EQ(lines[0]["valid"], true);
+    EXPECT_EQ(lines[1]["outcome"], "error");
+    EXPECT_EQ(lines[1]["valid"], false);
+    EXPECT_NE(lines[1]["reason"].get<std::string>().find("line 2"), std::string::npos);
+    EXPECT_EQ(lines[2]["id"], "c");
+    EXPECT_EQ(lines[2]["outcome"], "incorrect");
+    EXPECT_EQ(lines[3]["id"], "d");
+    EXPECT_EQ(lines[3]["outcome"], "error");
+    EXPECT_NE(lines[3]["reason"].get<std::string>().find("line 5: unknown option \"precison\""),
+              std::string::npos)
+        << lines[3];
+    EXPECT_EQ(lines[4]["id"], "e");
+    EXPECT_NE(lines[4]["reason"].get<std::string>().find("missing \"answer\""), std::string::npos);
+    EXPECT_EQ(lines[5]["id"], "f");
+    ASSERT_EQ(lines[5]["verdicts"].size(), 2u);
+    EXPECT_EQ(lines[5]["verdicts"][0]["outcome"], "correct");
+    EXPECT_EQ(lines[5]["verdicts"][1]["outcome"], "incorrect");
+    EXPECT_EQ(lines[6]["outcome"], "no_answer");
+    EXPECT_EQ(lines[6]["valid"], true);
+    EXPECT_NE(err.find("7 lines, 8 verdicts"), std::string::npos) << err;
+    EXPECT_NE(err.find("correct=2"), std::string::npos) << err;
+    EXPECT_NE(err.find("error=3"), std::string::npos) << err;
+    EXPECT_NE(err.find("verifications/s"), std::string::npos) << err;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, VerifyInProcess) {
+  const std::string cmd = std::string(RLVR_BIN) + " verify --input " + (dir_ / "in.jsonl").string() +
+                          " --output " + (dir_ / "out.jsonl").string() + " 2> " +
+                          (dir_ / "err.txt").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "err.txt");
+  CheckOutput(dir_ / "out.jsonl", ReadFile(dir_ / "err.txt"));
+}
+
+TEST_F(CliTest, UsageErrors) {
+  auto run = [&](const std::string& args) {
+    const std::string cmd = std::string(RLVR_BIN) + " " + args + " >/dev/null 2> " +
+                            (dir_ / "err.txt").string();
+    const int status = std::system(cmd.c_str());
+    return std::make_pair(WEXITSTATUS(status), ReadFile(dir_ / "err.txt"));
+  };
+  auto [code, err] = run("verify");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("--input is required"), std::string::npos);
+  std::tie(code, err) = run("verify --input /nonexistent.jsonl");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err.find("cannot open '/nonexistent.jsonl'"), std::string::npos);
+  std::tie(code, err) = run("verify --input x --threads 0");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("--threads=0"), std::string::npos);
+  std::tie(code, err) = run("frobnicate");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("unknown command 'frobnicate'"), std::string::npos);
+  std::tie(code, err) = run("verify --input " + (dir_ / "in.jsonl").string() +
+                            " --server 127.0.0.1:1");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err.find("verifier at 127.0.0.1:1"), std::string::npos) << err;
+}
+
+TEST_F(CliTest, VerifyThroughServerThenSigterm) {
+  const fs::path log = dir_ / "server.log";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "w", stderr);
+    (void)f;
+    execl(RLVR_VERIFIER_BIN, RLVR_VERIFIER_BIN, "--port", "0", "--http-port", "0", "--threads",
+          "2", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // The server logs "gRPC on 127.0.0.1:PORT" once it serves.
+  std::string target;
+  const std::regex pattern("gRPC on (127\\.0\\.0\\.1:[0-9]+)");
+  for (int i = 0; i < 200 && target.empty(); ++i) {
+    std::smatch match;
+    const std::string text = ReadFile(log);
+    if (std::regex_search(text, match, pattern)) target = match[1];
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(target.empty()) << ReadFile(log);
+  const std::string cmd = std::string(RLVR_BIN) + " verify --input " + (dir_ / "in.jsonl").string() +
+                          " --output " + (dir_ / "out.jsonl").string() + " --server " + target +
+                          " 2> " + (dir_ / "err.txt").string();
+  const int rc = std::system(cmd.c_str());
+  EXPECT_EQ(rc, 0) << ReadFile(dir_ / "err.txt");
+  CheckOutput(dir_ / "out.jsonl", ReadFile(dir_ / "err.txt"));
+
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "server did not exit on SIGTERM";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(ReadFile(log).find("stopped"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,200 @@
+#include "verifiers/service/verifier_engine.h"
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "verifiers/math/math_verifier.h"
+
+namespace rlvr {
+namespace {
+
+constexpr size_t kMaxExtractedBytes = 4096;  // what a verdict echoes of the extracted answer
+
+std::string Truncated(std::string s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  s.resize(max_bytes);
+  // Do not cut a UTF-8 sequence in half.
+  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
+  if (!s.empty() && (static_cast<unsigned char>(s.back()) & 0x80)) s.pop_back();
+  return s + "…";
+}
+
+v1::Outcome ToProto(math::Outcome outcome) {
+  switch (outcome) {
+    case math::Outcome::kCorrect: return v1::OUTCOME_CORRECT;
+    case math::Outcome::kIncorrect: return v1::OUTCOME_INCORRECT;
+    case math::Outcome::kNoAnswer: return v1::OUTCOME_NO_ANSWER;
+    case math::Outcome::kInvalidGold: return v1::OUTCOME_INVALID_GOLD;
+    case math::Outcome::kBudgetExceeded: return v1::OUTCOME_BUDGET_EXCEEDED;
+    case math::Outcome::kError: return v1::OUTCOME_ERROR;
+  }
+  return v1::OUTCOME_ERROR;
+}
+
+math::MathVerifyOptions ToMathOptions(const v1::MathOptions& in) {
+  math::MathVerifyOptions out;
+  if (in.has_precision()) out.compare.precision = in.precision();
+  if (in.percent() == v1::PERCENT_MODE_EXACT) out.compare.percent = math::PercentMode::kExact;
+  if (in.has_strict()) out.compare.strict = in.strict();
+  if (in.has_allow_set_relation_comp()) {
+    out.compare.allow_set_relation_comp = in.allow_set_relation_comp();
+  }
+  if (in.has_last_number_fallback()) out.extract.last_number = in.last_number_fallback();
+  return out;
+}
+
+}  // namespace
+
+VerifierEngine::VerifierEngine(const VerifierEngineOptions& options, MetricsRegistry* metrics)
+    : options_(options),
+      queue_depth_(metrics->GetGauge("rlvr_verifier_queue_depth", "Groups waiting for a worker.")),
+      in_flight_(metrics->GetGauge("rlvr_verifier_in_flight", "Groups being verified now.")),
+      group_latency_(metrics->GetHistogram("rlvr_verifier_group_latency_seconds",
+                                           "Time to verify one group, queue wait excluded.",
+                                           ExponentialBuckets(1e-6, 4, 14))),
+      response_latency_(metrics->GetHistogram("rlvr_verifier_response_latency_seconds",
+                                              "Time to verify one response.",
+                                              ExponentialBuckets(1e-6, 4, 14))),
+      pool_(options.threads, options.max_queue) {
+  for (int code = 0; code < kNumStatusCodes; ++code) {
+    groups_by_code_[code] = &metrics->GetCounter(
+        "rlvr_verifier_groups_total", "Groups finished, by status code.",
+        {{"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}});
+  }
+  for (int outcome = 0; outcome < kNumOutcomes; ++outcome) {
+    verdicts_by_outcome_[outcome] = &metrics->GetCounter(
+        "rlvr_verifier_verdicts_total", "Verdicts, by outcome.",
+        {{"outcome", v1::Outcome_Name(static_cast<v1::Outcome>(outcome))}});
+  }
+}
+
+VerifierEngine::~VerifierEngine() = default;
+
+absl::Status VerifierEngine::Validate(const v1::VerifyRequest& request,
+                                      const VerifierLimits& limits) {
+  if (request.request_id().size() > limits.max_request_id_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("request_id is ", request.request_id().size(),
+                                                   " bytes; limit is ",
+                                                   limits.max_request_id_bytes));
+  }
+  if (request.responses().empty()) {
+    return absl::InvalidArgumentError("responses is empty: a group needs at least one response");
+  }
+  if (static_cast<size_t>(request.responses_size()) > limits.max_responses_per_group) {
+    return absl::InvalidArgumentError(absl::StrCat("responses has ", request.responses_size(),
+                                                   " entries; limit is ",
+                                                   limits.max_responses_per_group));
+  }
+  for (int i = 0; i < request.responses_size(); ++i) {
+    if (request.responses(i).size() > limits.max_response_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("responses[", i, "] is ",
+                                                     request.responses(i).size(),
+                                                     " bytes; limit is ", limits.max_response_bytes));
+    }
+  }
+  const v1::Problem& problem = request.problem();
+  switch (problem.kind()) {
+    case v1::PROBLEM_KIND_MATH: {
+      const std::string& gold = problem.math().gold();
+      if (gold.empty()) return absl::InvalidArgumentError("problem.math.gold is empty");
+      if (gold.size() > limits.max_gold_bytes) {
+        return absl::InvalidArgumentError(absl::StrCat("problem.math.gold is ", gold.size(),
+                                                       " bytes; limit is ", limits.max_gold_bytes));
+      }
+      const v1::MathOptions& options = problem.math().options();
+      if (options.has_precision() && (options.precision() < 0 || options.precision() > 50)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "problem.math.options.precision is ", options.precision(), "; must be 0..50"));
+      }
+      if (!v1::PercentMode_IsValid(options.percent())) {
+        return absl::InvalidArgumentError(absl::StrCat("problem.math.options.percent is ",
+                                                       options.percent(), "; unknown mode"));
+      }
+      return absl::OkStatus();
+    }
+    case v1::PROBLEM_KIND_CODE:
+      return absl::UnimplementedError(
+          "problem.kind is CODE: this verifier build checks math problems only");
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "problem.kind is ", v1::ProblemKind_Name(problem.kind()).empty()
+                                  ? std::to_string(problem.kind())
+                                  : v1::ProblemKind_Name(problem.kind()),
+          "; expected PROBLEM_KIND_MATH or PROBLEM_KIND_CODE"));
+  }
+}
+
+absl::StatusOr<v1::VerifyResponse> VerifierEngine::Run(const v1::VerifyRequest& request,
+                                                        absl::Time deadline) {
+  v1::VerifyResponse response;
+  response.set_request_id(request.request_id());
+  const v1::MathProblem& problem = request.problem().math();
+  const math::MathVerifyOptions options = ToMathOptions(problem.options());
+  const math::PreparedGold gold = math::PrepareGold(problem.gold(), options);  // once per group
+  for (int i = 0; i < request.responses_size(); ++i) {
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("deadline passed after ", i, " of ",
+                                                      request.responses_size(), " responses"));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    math::MathVerdict verdict = math::VerifyMath(request.responses(i), gold, options);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    response_latency_.Observe(seconds);
+    v1::Verdict* out = response.add_verdicts();
+    out->set_outcome(ToProto(verdict.outcome));
+    out->set_score(verdict.score);
+    out->set_valid(verdict.valid);
+    out->set_extracted(Truncated(std::move(verdict.extracted), kMaxExtractedBytes));
+    out->set_reason(std::move(verdict.reason));
+    out->set_latency_us(seconds * 1e6);
+  }
+  return response;
+}
+
+void VerifierEngine::RecordGroup(const absl::StatusOr<v1::VerifyResponse>& result,
+                                 absl::Duration elapsed) {
+  group_latency_.Observe(absl::ToDoubleSeconds(elapsed));
+  const int code = static_cast<int>(result.status().code());
+  if (code >= 0 && code < kNumStatusCodes) groups_by_code_[code]->Increment();
+  if (!result.ok()) return;
+  for (const v1::Verdict& verdict : result->verdicts()) {
+    const int outcome = verdict.outcome();
+    if (outcome >= 0 && outcome < kNumOutcomes) verdicts_by_outcome_[outcome]->Increment();
+  }
+}
+
+absl::StatusOr<v1::VerifyResponse> VerifierEngine::VerifyNow(const v1::VerifyRequest& request,
+                                                             absl::Time deadline) {
+  if (absl::Status valid = Validate(request, options_.limits); !valid.ok()) return valid;
+  in_flight_.Add(1);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::VerifyResponse> result = Run(request, deadline);
+  RecordGroup(result, absl::Now() - start);
+  in_flight_.Add(-1);
+  return result;
+}
+
+absl::Status VerifierEngine::Submit(v1::VerifyRequest request, absl::Time deadline,
+                                    Callback done) {
+  if (absl::Status valid = Validate(request, options_.limits); !valid.ok()) return valid;
+  auto shared = std::make_shared<v1::VerifyRequest>(std::move(request));
+  queue_depth_.Add(1);
+  absl::Status queued = pool_.TrySubmit([this, shared, deadline, done = std::move(done)] {
+    queue_depth_.Add(-1);
+    in_flight_.Add(1);
+    const absl::Time start = absl::Now();
+    absl::StatusOr<v1::VerifyResponse> result =
+        start > deadline ? absl::DeadlineExceededError("deadline passed while queued")
+                         : Run(*shared, deadline);
+    RecordGroup(result, absl::Now() - start);
+    in_flight_.Add(-1);
+    done(std::move(result));
+  });
+  if (!queued.ok()) queue_depth_.Add(-1);
+  return queued;
+}
+
+}  // namespace rlvr

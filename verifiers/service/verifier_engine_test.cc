@@ -1,0 +1,190 @@
+#include "verifiers/service/verifier_engine.h"
+
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace rlvr {
+namespace {
+
+v1::VerifyRequest MathGroup(const std::string& gold, std::vector<std::string> responses,
+                            const std::string& id = "r") {
+  v1::VerifyRequest request;
+  request.set_request_id(id);
+  request.mutable_problem()->set_kind(v1::PROBLEM_KIND_MATH);
+  request.mutable_problem()->mutable_math()->set_gold(gold);
+  for (auto& r : responses) request.add_responses(std::move(r));
+  return request;
+}
+
+absl::Time Soon() { return absl::Now() + absl::Seconds(30); }
+
+TEST(VerifierEngineTest, VerifiesAGroupInOrder) {
+  MetricsRegistry metrics;
+  VerifierEngine engine({}, &metrics);
+  auto result = engine.VerifyNow(
+      MathGroup("\\frac{1}{2}", {"The answer is \\boxed{0.5}.", "\\boxed{1/3}", "I give up."}),
+      Soon());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->request_id(), "r");
+  ASSERT_EQ(result->verdicts_size(), 3);
+  EXPECT_EQ(result->verdicts(0).outcome(), v1::OUTCOME_CORRECT);
+  EXPECT_EQ(result->verdicts(0).score(), 1.0);
+  EXPECT_TRUE(result->verdicts(0).valid());
+  EXPECT_EQ(result->verdicts(1).outcome(), v1::OUTCOME_INCORRECT);
+  EXPECT_EQ(result->verdicts(1).score(), 0.0);
+  EXPECT_TRUE(result->verdicts(1).valid());
+  EXPECT_EQ(result->verdicts(2).outcome(), v1::OUTCOME_NO_ANSWER);
+  EXPECT_TRUE(result->verdicts(2).valid());
+  const std::string text = metrics.ExpositionText();
+  EXPECT_NE(text.find("rlvr_verifier_verdicts_total{outcome=\"OUTCOME_CORRECT\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rlvr_verifier_groups_total{code=\"OK\"} 1"), std::string::npos);
+}
+
+TEST(VerifierEngineTest, UnparseableGoldIsInvalidNotZero) {
+  MetricsRegistry metrics;
+  VerifierEngine engine({}, &metrics);
+  auto result = engine.VerifyNow(MathGroup("\\frac{", {"\\boxed{1}"}), Soon());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->verdicts(0).outcome(), v1::OUTCOME_INVALID_GOLD);
+  EXPECT_FALSE(result->verdicts(0).valid());
+  EXPECT_FALSE(result->verdicts(0).reason().empty());
+}
+
+TEST(VerifierEngineTest, ValidationNamesTheFieldAndValue) {
+  VerifierLimits limits;
+  limits.max_responses_per_group = 3;
+  limits.max_response_bytes = 10;
+  struct Case {
+    v1::VerifyRequest request;
+    absl::StatusCode code;
+    std::string message;
+  };
+  std::vector<Case> cases;
+  cases.push_back({MathGroup("1", {}), absl::StatusCode::kInvalidArgument, "responses is empty"});
+  cases.push_back({MathGroup("1", {"1", "2", "3", "4"}), absl::StatusCode::kInvalidArgument,
+                   "responses has 4 entries; limit is 3"});
+  cases.push_back({MathGroup("1", {"1", std::string(11, 'x')}), absl::StatusCode::kInvalidArgument,
+                   "responses[1] is 11 bytes; limit is 10"});
+  cases.push_back({MathGroup("", {"1"}), absl::StatusCode::kInvalidArgument,
+                   "problem.math.gold is empty"});
+  v1::VerifyRequest precision = MathGroup("1", {"1"});
+  precision.mutable_problem()->mutable_math()->mutable_options()->set_precision(51);
+  cases.push_back({precision, absl::StatusCode::kInvalidArgument,
+                   "problem.math.options.precision is 51; must be 0..50"});
+  v1::VerifyRequest unspecified = MathGroup("1", {"1"});
+  unspecified.mutable_problem()->set_kind(v1::PROBLEM_KIND_UNSPECIFIED);
+  cases.push_back({unspecified, absl::StatusCode::kInvalidArgument,
+                   "problem.kind is PROBLEM_KIND_UNSPECIFIED"});
+  v1::VerifyRequest unknown = MathGroup("1", {"1"});
+  unknown.mutable_problem()->set_kind(static_cast<v1::ProblemKind>(42));
+  cases.push_back({unknown, absl::StatusCode::kInvalidArgument, "problem.kind is 42"});
+  v1::VerifyRequest code = MathGroup("1", {"1"});
+  code.mutable_problem()->set_kind(v1::PROBLEM_KIND_CODE);
+  cases.push_back({code, absl::StatusCode::kUnimplemented, "problem.kind is CODE"});
+  v1::VerifyRequest long_id = MathGroup("1", {"1"}, std::string(300, 'i'));
+  cases.push_back({long_id, absl::StatusCode::kInvalidArgument, "request_id is 300 bytes"});
+  for (const Case& c : cases) {
+    absl::Status status = VerifierEngine::Validate(c.request, limits);
+    EXPECT_EQ(status.code(), c.code) << status;
+    EXPECT_NE(status.message().find(c.message), std::string::npos) << status.message();
+  }
+}
+
+TEST(VerifierEngineTest, SubmitRejectsInvalidWithoutCallingBack) {
+  MetricsRegistry metrics;
+  VerifierEngine engine({}, &metrics);
+  bool called = false;
+  absl::Status status =
+      engine.Submit(MathGroup("1", {}), Soon(), [&](absl::StatusOr<v1::VerifyResponse>) {
+        called = true;
+      });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(called);
+}
+
+TEST(VerifierEngineTest, PassedDeadlineIsDeadlineExceeded) {
+  MetricsRegistry metrics;
+  VerifierEngine engine({}, &metrics);
+  std::promise<absl::StatusOr<v1::VerifyResponse>> done;
+  ASSERT_TRUE(engine
+                  .Submit(MathGroup("1", {"\\boxed{1}"}), absl::Now() - absl::Seconds(1),
+                          [&](absl::StatusOr<v1::VerifyResponse> r) { done.set_value(std::move(r)); })
+                  .ok());
+  auto result = done.get_future().get();
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(VerifierEngineTest, FullQueueIsResourceExhaustedAndNothingIsLost) {
+  MetricsRegistry metrics;
+  VerifierEngineOptions options;
+  options.threads = 1;
+  options.max_queue = 1;
+  VerifierEngine engine(options, &metrics);
+  // A slow group (long completions without an answer) keeps the single worker busy.
+  std::vector<std::string> slow(24, std::string(2 << 20, 'a'));
+  v1::VerifyRequest first = MathGroup("1", slow, "slow");
+  std::vector<v1::VerifyRequest> quick;
+  for (int i = 0; i < 8; ++i) quick.push_back(MathGroup("1", {"\\boxed{1}"}, std::to_string(i)));
+
+  std::atomic<int> completed{0};
+  auto count = [&](absl::StatusOr<v1::VerifyResponse> r) {
+    EXPECT_TRUE(r.ok()) << r.status();
+    completed++;
+  };
+  int accepted = 0, rejected = 0;
+  ASSERT_TRUE(engine.Submit(std::move(first), Soon(), count).ok());
+  ++accepted;
+  for (auto& q : quick) {
+    absl::Status s = engine.Submit(std::move(q), Soon(), count);
+    if (s.ok()) {
+      ++accepted;
+    } else {
+      EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+      EXPECT_NE(s.message().find("queue is full"), std::string::npos);
+      ++rejected;
+    }
+  }
+  EXPECT_GE(rejected, 1);
+  for (int i = 0; i < 3000 && completed.load() < accepted; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(completed.load(), accepted);  // every accepted group finished
+}
+
+TEST(VerifierEngineTest, ConcurrentSubmittersGetTheirOwnResults) {
+  MetricsRegistry metrics;
+  VerifierEngineOptions options;
+  options.threads = 4;
+  options.max_queue = 10000;
+  VerifierEngine engine(options, &metrics);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const int n = t * 1000 + i;
+        auto r = engine.VerifyNow(MathGroup(std::to_string(n),
+                                            {"\\boxed{" + std::to_string(n) + "}",
+                                             "\\boxed{" + std::to_string(n + 1) + "}"},
+                                            std::to_string(n)),
+                                  Soon());
+        if (!r.ok() || r->request_id() != std::to_string(n) ||
+            r->verdicts(0).outcome() != v1::OUTCOME_CORRECT ||
+            r->verdicts(1).outcome() != v1::OUTCOME_INCORRECT) {
+          wrong++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+}  // namespace
+}  // namespace rlvr
