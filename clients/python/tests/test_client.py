@@ -1,0 +1,187 @@
+"""VerifierClient against a live rlvr-verifier: verdicts, batching, deadlines, errors, bad inputs."""
+
+import unittest
+
+import grpc
+
+import live
+import rlvr
+from rlvr import VerifierClient, code_problem, math_problem
+from rlvr.v1 import common_pb2
+
+HALF = "\\frac12"
+RESPONSES = ["so the answer is \\boxed{0.5}", "\\boxed{2}", "I have no idea."]
+
+
+def oversized_gold_problem():
+    """A problem the client accepts but the server rejects (gold over its 1 MiB limit)."""
+    problem = common_pb2.Problem(kind=common_pb2.PROBLEM_KIND_MATH)
+    problem.math.gold = "1" * (1024 * 1024 + 1)
+    return problem
+
+
+class ClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.client = VerifierClient(live.grpc_target(), timeout=30)
+        cls.client.wait_ready(10)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+
+    def test_correct_incorrect_no_answer(self):
+        verdicts = self.client.verify(HALF, RESPONSES)
+        self.assertEqual([v.outcome for v in verdicts], ["correct", "incorrect", "no_answer"])
+        self.assertEqual([v.score for v in verdicts], [1.0, 0.0, 0.0])
+        self.assertTrue(all(v.valid for v in verdicts))
+        self.assertEqual([v.reward for v in verdicts], [1.0, 0.0, 0.0])
+        self.assertTrue(verdicts[0].correct)
+        self.assertEqual(verdicts[0].extracted, "0.5")
+        self.assertIsInstance(verdicts[0].reason, str)
+
+    def test_invalid_gold_is_not_a_zero(self):
+        [verdict] = self.client.verify("\\frac{1}{", ["\\boxed{1}"])
+        self.assertEqual(verdict.outcome, "invalid_gold")
+        self.assertFalse(verdict.valid)
+        self.assertIsNone(verdict.reward)
+        self.assertFalse(verdict.correct)
+
+    def test_number_gold_and_options(self):
+        self.assertEqual(self.client.verify(42, ["\\boxed{42}"])[0].outcome, "correct")
+        self.assertEqual(self.client.verify(0.5, ["\\boxed{1/2}"])[0].outcome, "correct")
+        strict = math_problem("0.333", precision=3)
+        self.assertEqual(self.client.verify(strict, ["\\boxed{1/3}"])[0].outcome, "correct")
+        exact = math_problem("28%", percent="exact")
+        self.assertEqual(self.client.verify(exact, ["\\boxed{28}"])[0].outcome, "incorrect")
+        self.assertEqual(self.client.verify(exact, ["\\boxed{0.28}"])[0].outcome, "correct")
+        self.assertEqual(self.client.verify({"gold": "28%"}, ["\\boxed{28}"])[0].outcome, "correct")
+
+    def test_batch_matches_single_calls_in_order(self):
+        items = [(str(i), [f"\\boxed{{{i}}}", f"\\boxed{{{i + 1}}}", "nothing"]) for i in range(150)]
+        results = self.client.verify_batch(items, batch_size=16)
+        self.assertEqual(len(results), 150)
+        for i, verdicts in enumerate(results):
+            self.assertEqual([v.outcome for v in verdicts], ["correct", "incorrect", "no_answer"], i)
+        for i in (0, 77, 149):  # latency_us differs between calls; everything else must not
+            single = self.client.verify(*items[i])
+            self.assertEqual([(v.outcome, v.score, v.valid, v.extracted) for v in single],
+                             [(v.outcome, v.score, v.valid, v.extracted) for v in results[i]])
+
+    def test_batch_accepts_dicts_and_problems(self):
+        results = self.client.verify_batch([
+            {"gold": HALF, "responses": RESPONSES},
+            {"problem": math_problem("3"), "responses": ["\\boxed{3}"]},
+            (math_problem("x+1", strict=False), ["\\boxed{1+x}"]),
+        ], batch_size=2)
+        self.assertEqual([len(r) for r in results], [3, 1, 1])
+        self.assertEqual(results[1][0].outcome, "correct")
+        self.assertEqual(results[2][0].outcome, "correct")
+
+    def test_batch_item_error_raises_with_index(self):
+        items = [(HALF, RESPONSES), (oversized_gold_problem(), ["1"]), ("7", ["\\boxed{7}"])]
+        with self.assertRaises(rlvr.InvalidArgumentError) as caught:
+            self.client.verify_batch(items)
+        self.assertEqual(caught.exception.index, 1)
+        self.assertIn("items[1]", str(caught.exception))
+        self.assertIn("gold", str(caught.exception))
+
+    def test_batch_return_exceptions_keeps_other_items(self):
+        items = [(HALF, RESPONSES), (oversized_gold_problem(), ["1"]), ("", ["x"]), ("7", ["\\boxed{7}"])]
+        results = self.client.verify_batch(items, batch_size=3, return_exceptions=True)
+        self.assertEqual(results[0][0].outcome, "correct")
+        self.assertIsInstance(results[1], rlvr.InvalidArgumentError)
+        self.assertIsInstance(results[2], ValueError)  # found on the client: empty gold
+        self.assertEqual(results[3][0].outcome, "correct")
+
+    def test_server_rejection_of_unary_call(self):
+        with self.assertRaises(rlvr.InvalidArgumentError) as caught:
+            self.client.verify(oversized_gold_problem(), ["1"])
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIsInstance(caught.exception, ValueError)
+        self.assertIn("gold", str(caught.exception))
+
+    def test_tiny_deadline_is_a_clear_timeout(self):
+        with self.assertRaises(rlvr.DeadlineExceededError) as caught:
+            self.client.verify(HALF, RESPONSES, timeout=1e-6)
+        self.assertIsInstance(caught.exception, TimeoutError)
+        self.assertIn("deadline", str(caught.exception))
+        self.assertIn(live.grpc_target(), str(caught.exception))
+        with self.assertRaises(rlvr.DeadlineExceededError):
+            self.client.verify_batch([(HALF, RESPONSES)] * 4, timeout=1e-6)
+        with VerifierClient(live.grpc_target(), timeout=1e-6) as hurried:
+            with self.assertRaises(rlvr.DeadlineExceededError):
+                hurried.verify(HALF, RESPONSES)
+        # The client still works after a deadline.
+        self.assertEqual(self.client.verify(HALF, RESPONSES)[0].outcome, "correct")
+
+    def test_code_problem_is_unimplemented(self):
+        problem = code_problem({"type": "stdio", "cases": [{"input": "1 2\n", "output": "3\n"}]})
+        with self.assertRaises(rlvr.UnimplementedError) as caught:
+            self.client.verify(problem, ["```python\nprint(sum(map(int, input().split())))\n```"])
+        self.assertIsInstance(caught.exception, NotImplementedError)
+        self.assertIn("does not implement", str(caught.exception))
+        results = self.client.verify_batch([(problem, ["x"]), (HALF, RESPONSES)], return_exceptions=True)
+        self.assertIsInstance(results[0], rlvr.UnimplementedError)
+        self.assertEqual(results[1][0].outcome, "correct")
+
+    def test_unreachable_server(self):
+        with VerifierClient(live.dead_target(), timeout=5) as client:
+            with self.assertRaises(rlvr.UnavailableError) as caught:
+                client.verify(HALF, RESPONSES)
+            self.assertIsInstance(caught.exception, ConnectionError)
+            with self.assertRaises(rlvr.UnavailableError):
+                client.verify_batch([(HALF, RESPONSES)])
+            with self.assertRaises(rlvr.UnavailableError):
+                client.wait_ready(0.2)
+
+
+class BadInputTest(unittest.TestCase):
+    """Found on the client: TypeError / ValueError naming the argument, nothing sent."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.client = VerifierClient(live.grpc_target())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+
+    def check(self, error, pattern, fn, *args, **kwargs):
+        with self.assertRaisesRegex(error, pattern):
+            fn(*args, **kwargs)
+
+    def test_responses(self):
+        self.check(TypeError, "wrap it", self.client.verify, HALF, "\\boxed{1}")
+        self.check(ValueError, "responses is empty", self.client.verify, HALF, [])
+        self.check(TypeError, r"responses\[1\] must be a str", self.client.verify, HALF, ["a", 1])
+        self.check(TypeError, "list of strings", self.client.verify, HALF, None)
+
+    def test_problems(self):
+        self.check(TypeError, "problem must be", self.client.verify, None, ["a"])
+        self.check(TypeError, "problem must be", self.client.verify, True, ["a"])
+        self.check(TypeError, "gold must be", math_problem, None)
+        self.check(ValueError, "gold is empty", self.client.verify, "  ", ["a"])
+        self.check(ValueError, "needs 'gold'", self.client.verify, {"answer": "1"}, ["a"])
+        self.check(ValueError, "UNSPECIFIED", self.client.verify, common_pb2.Problem(), ["a"])
+        self.check(ValueError, "percent", math_problem, "1", percent="loose")
+        self.check(ValueError, "precision", math_problem, "1", precision=99)
+        self.check(TypeError, "strict", math_problem, "1", strict="yes")
+        self.check(ValueError, "not valid JSON", code_problem, "{oops")
+        self.check(ValueError, "unknown key", code_problem, {"type": "stdio", "casez": []})
+
+    def test_batches_and_settings(self):
+        self.check(ValueError, "items is empty", self.client.verify_batch, [])
+        self.check(TypeError, "items must be", self.client.verify_batch, "abc")
+        self.check(TypeError, r"items\[0\]", self.client.verify_batch, [("1",)])
+        self.check(ValueError, r"items\[1\]: .*responses is empty", self.client.verify_batch,
+                   [("1", ["a"]), ("1", [])])
+        self.check(ValueError, "batch_size", self.client.verify_batch, [("1", ["a"])], batch_size=0)
+        self.check(ValueError, "timeout", self.client.verify, HALF, ["a"], timeout=0)
+        self.check(TypeError, "timeout", self.client.verify, HALF, ["a"], timeout="1")
+        self.check(ValueError, "timeout", VerifierClient, "127.0.0.1:1", timeout=-1)
+        self.check(TypeError, "target", VerifierClient, 50051)
+
+
+if __name__ == "__main__":
+    unittest.main()
