@@ -1,0 +1,309 @@
+#include "sandbox/cgroups.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace rlvr::sandbox {
+namespace {
+
+absl::Status WriteFile(const std::string& path, const std::string& value) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("open ", path, ": ", strerror(errno)));
+  ssize_t n = write(fd, value.data(), value.size());
+  int err = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(value.size())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("write \"", value, "\" to ", path, ": ", n < 0 ? strerror(err) : "short"));
+  }
+  return absl::OkStatus();
+}
+
+std::string ReadSmallFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof(buf));
+  close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+int64_t ReadInt(const std::string& path) {
+  int64_t v = -1;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadSmallFile(path)), &v)) return -1;
+  return v;
+}
+
+// Value of `key` in a "key value" per line file (memory.events, memory.oom_control, cpu.stat).
+int64_t ReadKeyed(const std::string& path, absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(ReadSmallFile(path), '\n')) {
+    std::vector<absl::string_view> kv = absl::StrSplit(line, ' ');
+    int64_t v;
+    if (kv.size() == 2 && kv[0] == key && absl::SimpleAtoi(kv[1], &v)) return v;
+  }
+  return 0;
+}
+
+struct Mount {
+  std::string path;
+  std::string type;
+  std::string options;  // super options (v1 controllers)
+};
+
+std::vector<Mount> CgroupMounts() {
+  std::vector<Mount> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::vector<std::string> left = absl::StrSplit(line.substr(0, dash), ' ');
+    std::vector<std::string> right = absl::StrSplit(line.substr(dash + 3), ' ');
+    if (left.size() < 5 || right.size() < 3) continue;
+    if (right[0] != "cgroup" && right[0] != "cgroup2") continue;
+    out.push_back({left[4], right[0], right[2]});
+  }
+  return out;
+}
+
+// controller (or "" for the v2 entry) -> this process's path, from /proc/self/cgroup.
+std::string OwnCgroupPath(const std::string& controller) {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (parts.size() != 3) continue;
+    if (controller.empty() ? parts[1].empty()
+                           : absl::StrContains(absl::StrCat(",", parts[1], ","),
+                                               absl::StrCat(",", controller, ","))) {
+      return parts[2] == "/" ? "" : parts[2];
+    }
+  }
+  return "";
+}
+
+bool MakeDir(const std::string& path, std::string* problem) {
+  if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return true;
+  *problem = absl::StrCat("mkdir ", path, ": ", strerror(errno));
+  return false;
+}
+
+}  // namespace
+
+absl::Status CgroupSlot::AddProcess(pid_t pid) {
+  std::string p = absl::StrCat(pid);
+  for (const std::string* dir : {&memory_, &pids_, &cpu_}) {
+    if (dir->empty()) continue;
+    if (v2_ && dir != &memory_) continue;  // one directory holds every controller
+    absl::Status s = WriteFile(*dir + "/cgroup.procs", p);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+int64_t CgroupSlot::CpuNanos() const {
+  if (cpu_.empty()) return -1;
+  if (v2_) return ReadKeyed(cpu_ + "/cpu.stat", "usage_usec") * 1000;
+  return ReadInt(cpu_ + "/cpuacct.usage");
+}
+
+int64_t CgroupSlot::PeakMemoryBytes() const {
+  if (memory_.empty()) return -1;
+  if (v2_) return ReadInt(memory_ + "/memory.peak");
+  int64_t peak = ReadInt(memory_ + "/memory.max_usage_in_bytes");
+  return peak < 0 ? -1 : std::max<int64_t>(0, peak - memory_baseline_);
+}
+
+bool CgroupSlot::OomKilled() const {
+  if (memory_.empty()) return false;
+  if (v2_) return ReadKeyed(memory_ + "/memory.events", "oom_kill") > oom_baseline_;
+  return ReadKeyed(memory_ + "/memory.oom_control", "oom_kill") > oom_baseline_;
+}
+
+std::unique_ptr<CgroupPool> CgroupPool::Create() {
+  std::unique_ptr<CgroupPool> pool(new CgroupPool);
+  Availability& a = pool->avail_;
+  const std::string leaf = absl::StrCat("/rlvr-sandbox-", getpid());
+  std::vector<Mount> mounts = CgroupMounts();
+
+  // cgroup v2 first, where our cgroup has the controllers delegated.
+  for (const Mount& m : mounts) {
+    if (m.type != "cgroup2") continue;
+    std::string own = m.path + OwnCgroupPath("");
+    std::string controllers = ReadSmallFile(own + "/cgroup.controllers");
+    std::vector<std::string> have = absl::StrSplit(absl::StripAsciiWhitespace(controllers), ' ');
+    auto has = [&](const char* c) { return std::find(have.begin(), have.end(), c) != have.end(); };
+    if (!has("memory") || !has("pids")) {
+      a.problems.push_back(absl::StrCat("cgroup v2 at ", own, " has no memory+pids controllers "
+                                        "delegated (has \"", absl::StripAsciiWhitespace(controllers),
+                                        "\")"));
+      break;
+    }
+    std::string problem;
+    std::string base = own + leaf;
+    if (!MakeDir(base, &problem)) {
+      a.problems.push_back("cgroup v2: " + problem);
+      break;
+    }
+    std::string enable = has("cpu") ? "+memory +pids +cpu" : "+memory +pids";
+    if (absl::Status s = WriteFile(base + "/cgroup.subtree_control", enable); !s.ok()) {
+      a.problems.push_back(absl::StrCat("cgroup v2: ", s.message()));
+      rmdir(base.c_str());
+      break;
+    }
+    pool->v2_ = true;
+    pool->memory_base_ = base;
+    a.version = "v2";
+    a.memory = a.pids = true;
+    a.cpu = true;  // cpu.stat usage is there even without the cpu controller
+    return pool;
+  }
+
+  // cgroup v1: one hierarchy per controller.
+  auto v1 = [&](const char* controller, std::string* base) {
+    for (const Mount& m : mounts) {
+      if (m.type != "cgroup") continue;
+      if (!absl::StrContains(absl::StrCat(",", m.options, ","), absl::StrCat(",", controller, ","))) {
+        continue;
+      }
+      std::string dir = m.path + OwnCgroupPath(controller) + leaf;
+      std::string problem;
+      if (!MakeDir(dir, &problem)) {
+        a.problems.push_back(absl::StrCat("cgroup v1 ", controller, ": ", problem));
+        return false;
+      }
+      *base = dir;
+      return true;
+    }
+    a.problems.push_back(absl::StrCat("cgroup v1 ", controller, ": hierarchy not mounted"));
+    return false;
+  };
+  a.memory = v1("memory", &pool->memory_base_);
+  a.pids = v1("pids", &pool->pids_base_);
+  a.cpu = v1("cpuacct", &pool->cpu_base_);
+  a.version = (a.memory || a.pids || a.cpu) ? "v1" : "none";
+  return pool;
+}
+
+CgroupPool::~CgroupPool() {
+  absl::MutexLock lock(&mu_);
+  for (auto it = created_.rbegin(); it != created_.rend(); ++it) rmdir(it->c_str());
+  for (const std::string* base : {&memory_base_, &pids_base_, &cpu_base_}) {
+    if (!base->empty()) rmdir(base->c_str());
+  }
+}
+
+absl::StatusOr<std::unique_ptr<CgroupSlot>> CgroupPool::NewSlot() {
+  int64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_id_++;
+  }
+  auto slot = std::make_unique<CgroupSlot>();
+  slot->v2_ = v2_;
+  const std::string name = absl::StrCat("/", id);
+  std::string problem;
+  std::vector<std::string> made;
+  auto make = [&](const std::string& base, std::string* out) -> absl::Status {
+    if (base.empty()) return absl::OkStatus();
+    std::string dir = base + name;
+    if (mkdir(dir.c_str(), 0755) != 0) {
+      return absl::InternalError(absl::StrCat("mkdir ", dir, ": ", strerror(errno)));
+    }
+    made.push_back(dir);
+    *out = dir;
+    return absl::OkStatus();
+  };
+  absl::Status s = make(memory_base_, &slot->memory_);
+  if (s.ok() && !v2_) s = make(pids_base_, &slot->pids_);
+  if (s.ok() && !v2_) s = make(cpu_base_, &slot->cpu_);
+  if (v2_) slot->pids_ = slot->cpu_ = slot->memory_;
+  absl::MutexLock lock(&mu_);
+  created_.insert(created_.end(), made.begin(), made.end());
+  if (!s.ok()) return s;
+  return slot;
+}
+
+absl::StatusOr<std::unique_ptr<CgroupSlot>> CgroupPool::Acquire(const CgroupLimits& limits) {
+  std::unique_ptr<CgroupSlot> slot;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!free_.empty()) {
+      slot = std::move(free_.back());
+      free_.pop_back();
+    }
+  }
+  if (slot == nullptr) {
+    absl::StatusOr<std::unique_ptr<CgroupSlot>> fresh = NewSlot();
+    if (!fresh.ok()) return fresh.status();
+    slot = std::move(*fresh);
+  }
+  auto cleanup_on_error = [&](absl::Status s) -> absl::Status {
+    Release(std::move(slot));
+    return s;
+  };
+  if (!slot->memory_.empty()) {
+    const uint64_t bytes = limits.memory_bytes == 0 ? (uint64_t{1} << 62) : limits.memory_bytes;
+    if (v2_) {
+      if (absl::Status s = WriteFile(slot->memory_ + "/memory.max", absl::StrCat(bytes)); !s.ok()) {
+        return cleanup_on_error(s);
+      }
+      WriteFile(slot->memory_ + "/memory.swap.max", "0").IgnoreError();  // absent without swap
+      slot->oom_baseline_ = ReadKeyed(slot->memory_ + "/memory.events", "oom_kill");
+    } else {
+      if (absl::Status s = WriteFile(slot->memory_ + "/memory.limit_in_bytes", absl::StrCat(bytes));
+          !s.ok()) {
+        return cleanup_on_error(s);
+      }
+      WriteFile(slot->memory_ + "/memory.max_usage_in_bytes", "0").IgnoreError();
+      slot->memory_baseline_ = std::max<int64_t>(0, ReadInt(slot->memory_ + "/memory.usage_in_bytes"));
+      slot->oom_baseline_ = ReadKeyed(slot->memory_ + "/memory.oom_control", "oom_kill");
+    }
+  }
+  if (!slot->pids_.empty()) {
+    std::string max = limits.max_pids > 0 ? absl::StrCat(limits.max_pids) : "max";
+    if (absl::Status s = WriteFile(slot->pids_ + "/pids.max", max); !s.ok()) return cleanup_on_error(s);
+  }
+  if (!slot->cpu_.empty() && !v2_) {
+    if (absl::Status s = WriteFile(slot->cpu_ + "/cpuacct.usage", "0"); !s.ok()) return cleanup_on_error(s);
+  }
+  return slot;
+}
+
+void CgroupPool::Release(std::unique_ptr<CgroupSlot> slot) {
+  if (slot == nullptr) return;
+  // A slot still holding processes (should not happen: the pid namespace is gone) is not reused.
+  for (const std::string* dir : {&slot->memory_, &slot->pids_, &slot->cpu_}) {
+    if (!dir->empty() && !absl::StripAsciiWhitespace(ReadSmallFile(*dir + "/cgroup.procs")).empty()) {
+      return;
+    }
+  }
+  if (v2_) {
+    // v2 counters (memory.peak) do not reset: remove the cgroup; a fresh one is made next time.
+    absl::MutexLock lock(&mu_);
+    if (rmdir(slot->memory_.c_str()) == 0) {
+      created_.erase(std::remove(created_.begin(), created_.end(), slot->memory_), created_.end());
+    }
+    return;
+  }
+  if (!slot->memory_.empty() && ReadInt(slot->memory_ + "/memory.usage_in_bytes") > (4 << 20)) {
+    // Reclaim page cache charged by this run so the next run's limit and peak start clean.
+    WriteFile(slot->memory_ + "/memory.force_empty", "0").IgnoreError();
+  }
+  absl::MutexLock lock(&mu_);
+  free_.push_back(std::move(slot));
+}
+
+}  // namespace rlvr::sandbox

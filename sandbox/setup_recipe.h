@@ -1,0 +1,51 @@
+// The child side of a cold start: one linear recipe, in the order things happen, from the moment
+// clone3 returns in the child to execve. Every input is computed by the parent beforehand
+// (ChildPlan), so the recipe only makes syscalls: the parent may be multithreaded, and after
+// clone only async-signal-safe work is allowed in the child.
+#ifndef RLVR_SANDBOX_SETUP_RECIPE_H_
+#define RLVR_SANDBOX_SETUP_RECIPE_H_
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "sandbox/mounts.h"
+#include "sandbox/rlimits.h"
+
+namespace rlvr::sandbox {
+
+struct ChildPlan {
+  struct PlacedFile {
+    std::string dir;   // "/work/sub" to create first, or empty
+    std::string path;  // "/work/sub/name"
+    const std::string* content;
+    mode_t mode;
+  };
+  int sync_fd = -1;   // read end: the parent writes one byte once the id maps and cgroup are set
+  int error_fd = -1;  // write end, O_CLOEXEC: a SetupError on failure, EOF on successful execve
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  int extra_fd = -1;  // if >= 0, becomes fd 3 in the program (the zygote's control socket)
+  bool can_setgroups = false;
+  const MountPlan* mounts = nullptr;
+  std::vector<PlacedFile> files;
+  bool apply_rlimits = true;
+  RlimitPlan rlimits;
+  const sock_fprog* seccomp = nullptr;  // null: no filter (the zygote, which needs clone flags)
+  int exec_fd = -1;                     // >= 0: execveat(exec_fd, "") instead of exec_path
+  const char* exec_path = nullptr;
+  std::vector<char*> argv;  // null-terminated
+  std::vector<char*> envp;  // null-terminated
+};
+
+// Never returns: execs the program or reports the failing step on plan.error_fd and exits.
+[[noreturn]] void RunChild(const ChildPlan& plan);
+
+// Async-signal-safe helpers shared with the warm (zygote) path.
+int ResetSignals();
+int PlaceFiles(const std::vector<ChildPlan::PlacedFile>& files);
+
+}  // namespace rlvr::sandbox
+
+#endif  // RLVR_SANDBOX_SETUP_RECIPE_H_

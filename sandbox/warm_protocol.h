@@ -1,0 +1,52 @@
+// The warm-start protocol between the host (zygote_client.cc) and the zygote (zygote_main.cc).
+//
+// Control socket (SOCK_SEQPACKET, one per zygote):
+//   zygote -> host  'r'                      ready (interpreter loaded)
+//   host -> zygote  'R' + SCM_RIGHTS[stdin, stdout, stderr, status socket, spec memfd]
+// Status socket (SOCK_SEQPACKET, one per run):
+//   run  -> host    'P'                      the host reads the run's host pid (SO_PASSCRED)
+//   host -> run     'G'                      go: the run is in its cgroup
+//   run  -> host    'E' + SetupError         a setup step failed (then 'X' follows)
+//   zygote -> host  'X' + ExitMessage        the run's pid namespace is gone
+// The run closes its end of the status socket before any user code runs, so user code cannot
+// forge messages; the spec arrives in a sealed memfd, never through the zygote's memory.
+#ifndef RLVR_SANDBOX_WARM_PROTOCOL_H_
+#define RLVR_SANDBOX_WARM_PROTOCOL_H_
+
+#include <sys/resource.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sandbox/rlimits.h"
+
+namespace rlvr::sandbox {
+
+struct WarmSpec {
+  struct WarmFile {
+    std::string path;  // relative to /work (validated by the host)
+    std::string content;
+    uint32_t mode = 0644;
+  };
+  std::vector<std::string> argv;  // argv[0] is the script, relative to /work
+  std::vector<WarmFile> files;
+  RlimitInputs rlimits{};
+  uint64_t scratch_bytes = 0;
+};
+
+std::string EncodeWarmSpec(const WarmSpec& spec);
+// nullopt if `data` is malformed.
+std::optional<WarmSpec> DecodeWarmSpec(std::string_view data);
+
+struct ExitMessage {
+  int32_t wait_status = 0;  // as from wait4
+  int64_t utime_us = 0, stime_us = 0;
+  int64_t maxrss_kb = 0;
+};
+
+}  // namespace rlvr::sandbox
+
+#endif  // RLVR_SANDBOX_WARM_PROTOCOL_H_
