@@ -1,0 +1,692 @@
+// Comparison of two parsed answers, gold first. Structure is compared here (sets unordered, tuples
+// ordered, intervals with their openness, matrices elementwise, equations as equations); scalar
+// expressions are evaluated (evaluator.h) exactly where possible, at random points when they have
+// variables.
+#include "verifiers/math/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "verifiers/math/evaluator.h"
+#include "verifiers/math/expr.h"
+#include "verifiers/math/parser.h"
+#include "verifiers/math/value.h"
+
+namespace rlvr::math {
+
+struct ParsedAnswer::Impl {
+  Tree tree;
+  // Fast path for a plain integer or decimal: value = mantissa / 10^scale.
+  bool simple = false;
+  bool simple_decimal = false;
+  int64_t mantissa = 0;
+  int scale = 0;
+};
+
+std::string ParsedAnswer::DebugString() const { return ToText(impl_->tree, impl_->tree.root()); }
+
+namespace {
+
+// "-123.45" (at most 18 digits) -> mantissa/scale.
+bool SimpleNumber(std::string_view text, int64_t* mantissa, int* scale, bool* decimal) {
+  size_t b = 0, e = text.size();
+  while (b < e && (text[b] == ' ' || text[b] == '$')) ++b;
+  while (e > b && (text[e - 1] == ' ' || text[e - 1] == '$')) --e;
+  if (b == e) return false;
+  bool neg = false;
+  if (text[b] == '-') {
+    neg = true;
+    ++b;
+  }
+  int64_t m = 0;
+  int digits = 0, sc = 0;
+  bool dot = false;
+  if (b == e) return false;
+  for (size_t i = b; i < e; ++i) {
+    const char c = text[i];
+    if (c == '.' && !dot && i + 1 < e) {
+      dot = true;
+      continue;
+    }
+    if (c < '0' || c > '9') return false;
+    if (++digits > 18) return false;
+    m = m * 10 + (c - '0');
+    if (dot) ++sc;
+  }
+  *mantissa = neg ? -m : m;
+  *scale = sc;
+  *decimal = dot;
+  return true;
+}
+
+std::string NormText(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == ' ' || c == '$' || c == '{' || c == '}' || c == '\\' || c == '~') continue;
+    out += c;
+  }
+  while (out.size() >= 2 && out.front() == '(' && out.back() == ')') {
+    out = out.substr(1, out.size() - 2);
+  }
+  for (std::string_view w : {std::string_view("textbf"), std::string_view("text"),
+                             std::string_view("mathrm"), std::string_view("mbox")}) {
+    size_t p;
+    while ((p = out.find(w)) != std::string::npos) out.erase(p, w.size());
+  }
+  return out;
+}
+
+struct Verdict {
+  bool equal;
+  std::string reason;
+};
+
+Verdict Yes(std::string r) { return {true, std::move(r)}; }
+Verdict No(std::string r) { return {false, std::move(r)}; }
+
+bool IsUnordered(NodeKind k) { return k == NodeKind::kSet || k == NodeKind::kList; }
+
+bool IsStructure(NodeKind k) {
+  return k == NodeKind::kSet || k == NodeKind::kList || k == NodeKind::kTuple ||
+         k == NodeKind::kInterval || k == NodeKind::kUnion || k == NodeKind::kMatrix ||
+         k == NodeKind::kRelation || k == NodeKind::kText;
+}
+
+bool IsInequalityOp(char op) {
+  return op == kRelLt || op == kRelLe || op == kRelGt || op == kRelGe || op == kRelNe;
+}
+
+bool IsInequality(const Node& n) {
+  return n.kind == NodeKind::kRelation &&
+         std::all_of(n.text.begin(), n.text.end(), IsInequalityOp);
+}
+
+bool IsEquation(const Node& n) {
+  return n.kind == NodeKind::kRelation && n.text.size() == 1 && n.text[0] == kRelEq;
+}
+
+struct Endpoint {
+  Scalar value;
+  bool open;
+};
+struct IntervalVal {
+  Endpoint lo, hi;
+};
+
+class Comparer {
+ public:
+  Comparer(const Tree& g, const Tree& p, const CompareOptions& options)
+      : g_(g), p_(p), options_(options) {
+    budget_.max_integer_bits = options.budget.max_integer_bits;
+    budget_.steps_left = options.budget.max_steps;
+    env_.max_integer_bits = options.budget.max_integer_bits;
+  }
+
+  absl::StatusOr<Verdict> Run() { return CompareNodes(g_.root(), p_.root()); }
+
+ private:
+  // Both trees are addressed by (tree, index); `gi` always indexes the gold tree.
+  absl::Status Spend(int64_t n) {
+    budget_.steps_left -= n;
+    if (budget_.steps_left < 0) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "comparison exceeded its budget of ", options_.budget.max_steps, " steps"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Verdict> CompareNodes(int32_t gi, int32_t pi) {
+    RETURN_IF_ERROR(Spend(1));
+    const Node& g = g_.at(gi);
+    const Node& p = p_.at(pi);
+    if (Canonical(g_, gi) == Canonical(p_, pi)) return Yes("identical");
+    if (!options_.strict && Canonical(g_, gi, true) == Canonical(p_, pi, true)) {
+      return Yes("identical up to variable names");
+    }
+    // Text answers compare as normalized text.
+    if (g.kind == NodeKind::kText || p.kind == NodeKind::kText) {
+      const std::string gt = NormText(g.kind == NodeKind::kText ? g.text : ToText(g_, gi));
+      const std::string pt = NormText(p.kind == NodeKind::kText ? p.text : ToText(p_, pi));
+      if (!gt.empty() && gt == pt) return Yes("same text");
+      return No("text differs");
+    }
+    // Equations.
+    if (IsEquation(g) && IsEquation(p)) return CompareEquations(gi, pi);
+    if (IsEquation(g)) {
+      if (IsAssignTarget(g_, g.kids[0])) return CompareNodes(g.kids[1], pi);
+      return No("gold is an equation, the answer is not");
+    }
+    if (IsEquation(p)) {
+      if (IsAssignTarget(p_, p.kids[0])) return CompareNodes(gi, p.kids[1]);
+      return No("the answer is an equation, gold is not");
+    }
+    // Inequalities and intervals.
+    if (IsInequality(g) && IsInequality(p)) return CompareInequalities(gi, pi);
+    if (IsInequality(g) || (IsInequality(p) && options_.allow_set_relation_comp)) {
+      std::optional<std::vector<IntervalVal>> a, b;
+      ASSIGN_OR_RETURN(a, ToIntervals(g_, gi));
+      ASSIGN_OR_RETURN(b, ToIntervals(p_, pi));
+      if (a && b) return CompareIntervalSets(*a, *b);
+      return No("relation and set are not comparable");
+    }
+    if (IsInequality(p)) return No("the answer is a relation; gold is a set");
+    // Collections.
+    if (IsUnordered(g.kind) && IsUnordered(p.kind)) return CompareUnordered(gi, pi);
+    if (IsUnordered(g.kind) && p.kind == NodeKind::kTuple) {
+      if (options_.allow_set_relation_comp) return CompareUnordered(gi, pi);
+      return CompareOrdered(gi, pi);
+    }
+    if (g.kind == NodeKind::kTuple && (p.kind == NodeKind::kTuple || IsUnordered(p.kind))) {
+      return CompareOrdered(gi, pi);
+    }
+    if (IsUnordered(g.kind) && g.kids.size() == 1) return CompareNodes(g.kids[0], pi);
+    if (IsUnordered(p.kind) && p.kids.size() == 1) return CompareNodes(gi, p.kids[0]);
+    if (g.kind == NodeKind::kMatrix && p.kind == NodeKind::kMatrix) return CompareMatrices(gi, pi);
+    const bool g_ival = g.kind == NodeKind::kInterval || g.kind == NodeKind::kUnion;
+    const bool p_ival = p.kind == NodeKind::kInterval || p.kind == NodeKind::kUnion;
+    if ((g_ival && (p_ival || IsPair(p))) || (p_ival && IsPair(g))) {
+      return CompareIntervalNodes(gi, pi);
+    }
+    if (IsStructure(g.kind) || IsStructure(p.kind)) {
+      return No("different kinds of answer");
+    }
+    return CompareScalarExprs(gi, pi);
+  }
+
+  static bool IsPair(const Node& n) { return n.kind == NodeKind::kTuple && n.kids.size() == 2; }
+
+  absl::StatusOr<Verdict> CompareUnordered(int32_t gi, int32_t pi) {
+    const std::vector<int32_t>& gk = g_.at(gi).kids;
+    const std::vector<int32_t>& pk = p_.at(pi).kids;
+    RETURN_IF_ERROR(Spend(static_cast<int64_t>(gk.size() * pk.size())));
+    std::vector<bool> p_matched(pk.size(), false);
+    for (size_t a = 0; a < gk.size(); ++a) {
+      bool found = false;
+      for (size_t b = 0; b < pk.size(); ++b) {
+        ASSIGN_OR_RETURN(Verdict v, CompareNodes(gk[a], pk[b]));
+        if (v.equal) {
+          found = true;
+          p_matched[b] = true;
+        }
+      }
+      if (!found) return No(absl::StrCat("gold element ", a + 1, " has no match"));
+    }
+    for (size_t b = 0; b < pk.size(); ++b) {
+      if (!p_matched[b]) return No(absl::StrCat("answer element ", b + 1, " is not in gold"));
+    }
+    return Yes("equal as sets");
+  }
+
+  absl::StatusOr<Verdict> CompareOrdered(int32_t gi, int32_t pi) {
+    const std::vector<int32_t>& gk = g_.at(gi).kids;
+    const std::vector<int32_t>& pk = p_.at(pi).kids;
+    if (gk.size() != pk.size()) {
+      return No(absl::StrCat("gold has ", gk.size(), " elements, the answer ", pk.size()));
+    }
+    for (size_t k = 0; k < gk.size(); ++k) {
+      ASSIGN_OR_RETURN(Verdict v, CompareNodes(gk[k], pk[k]));
+      if (!v.equal) return No(absl::StrCat("tuples differ at position ", k + 1));
+    }
+    return Yes("equal as tuples");
+  }
+
+  absl::StatusOr<Verdict> CompareMatrices(int32_t gi, int32_t pi) {
+    const Node& g = g_.at(gi);
+    const Node& p = p_.at(pi);
+    if (g.rows != p.rows || g.cols != p.cols) {
+      return No(absl::StrCat("matrix shapes differ: ", g.rows, "x", g.cols, " vs ", p.rows, "x",
+                             p.cols));
+    }
+    for (size_t k = 0; k < g.kids.size(); ++k) {
+      ASSIGN_OR_RETURN(Verdict v, CompareNodes(g.kids[k], p.kids[k]));
+      if (!v.equal) {
+        return No(absl::StrCat("matrices differ at row ", k / static_cast<size_t>(g.cols) + 1,
+                               ", column ", k % static_cast<size_t>(g.cols) + 1));
+      }
+    }
+    return Yes("equal matrices");
+  }
+
+  // Interval / union / open pair against the same: element-wise with openness.
+  absl::StatusOr<Verdict> CompareIntervalNodes(int32_t gi, int32_t pi) {
+    std::vector<int32_t> gs = Parts(g_, gi), ps = Parts(p_, pi);
+    if (gs.size() != ps.size()) return No("unions have different numbers of parts");
+    std::vector<bool> used(ps.size(), false);
+    for (int32_t a : gs) {
+      bool found = false;
+      for (size_t b = 0; b < ps.size() && !found; ++b) {
+        if (used[b]) continue;
+        ASSIGN_OR_RETURN(Verdict v, CompareOneInterval(a, ps[b]));
+        if (v.equal) {
+          used[b] = true;
+          found = true;
+        }
+      }
+      if (!found) return No("intervals differ");
+    }
+    return Yes("equal intervals");
+  }
+
+  static std::vector<int32_t> Parts(const Tree& t, int32_t i) {
+    if (t.at(i).kind == NodeKind::kUnion) return t.at(i).kids;
+    return {i};
+  }
+
+  static uint8_t IntervalFlags(const Node& n) {
+    if (n.kind == NodeKind::kInterval) return n.flags;
+    return kLeftOpen | kRightOpen;  // (a, b) written as a pair
+  }
+
+  absl::StatusOr<Verdict> CompareOneInterval(int32_t gi, int32_t pi) {
+    const Node& g = g_.at(gi);
+    const Node& p = p_.at(pi);
+    const bool g_ok = g.kind == NodeKind::kInterval || IsPair(g);
+    const bool p_ok = p.kind == NodeKind::kInterval || IsPair(p);
+    if (!g_ok || !p_ok) return CompareNodes(gi, pi);
+    if (IntervalFlags(g) != IntervalFlags(p)) return No("interval ends differ in openness");
+    ASSIGN_OR_RETURN(Verdict lo, CompareNodes(g.kids[0], p.kids[0]));
+    if (!lo.equal) return No("interval lower ends differ");
+    ASSIGN_OR_RETURN(Verdict hi, CompareNodes(g.kids[1], p.kids[1]));
+    if (!hi.equal) return No("interval upper ends differ");
+    return Yes("equal intervals");
+  }
+
+  // ---- scalars -----------------------------------------------------------------------------
+
+  // Deterministic sample points: rationals in (0.3, 2.6), distinct per variable and point.
+  static Scalar SampleValue(size_t var, int point) {
+    uint64_t h = 0x9e3779b97f4a7c15ull * (var + 1) + 0xbf58476d1ce4e5b9ull * (point + 1);
+    h ^= h >> 31;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    Rational q;
+    mpq_set_ui(q.get(), 30 + static_cast<unsigned long>(h % 230), 97);
+    mpq_canonicalize(q.get());
+    return Scalar::FromRational(std::move(q));
+  }
+
+  static constexpr int kPoints = 5;
+
+  // Variables of both sides; false (with a verdict) when strict names differ.
+  bool Variables(const std::vector<int32_t>& gs, const std::vector<int32_t>& ps,
+                 std::vector<std::string>* g_vars, std::vector<std::string>* p_vars,
+                 Verdict* fail) {
+    for (int32_t i : gs) CollectSymbols(g_, i, g_vars);
+    for (int32_t i : ps) CollectSymbols(p_, i, p_vars);
+    if (*g_vars == *p_vars) return true;
+    if (options_.strict || g_vars->size() != p_vars->size()) {
+      // Variables present on only one side are allowed when they are absent from the value
+      // (the evaluation decides); differing names under strict are not.
+      *fail = No("the answers use different variables");
+      return false;
+    }
+    return true;  // non-strict: matched by sorted position
+  }
+
+  void Bind(const std::vector<std::string>& vars, int point, EvalEnv* env) {
+    env->vars.clear();
+    for (size_t v = 0; v < vars.size(); ++v) env->vars.emplace_back(vars[v], SampleValue(v, point));
+  }
+
+  double Tolerance() const { return std::pow(10.0, -std::clamp(options_.precision, 1, 300)); }
+
+  absl::StatusOr<Verdict> CompareScalarExprs(int32_t gi, int32_t pi) {
+    std::vector<std::string> gv, pv;
+    Verdict fail;
+    if (!Variables({gi}, {pi}, &gv, &pv, &fail)) return fail;
+    const bool g_pct = Contains(g_, gi, NodeKind::kPercent);
+    const bool p_pct = Contains(p_, pi, NodeKind::kPercent);
+    const bool flexible = options_.percent == PercentMode::kFlexible && (g_pct || p_pct);
+    // Percent readings to try: (gold as fraction, answer as fraction).
+    std::vector<std::pair<bool, bool>> readings = {{true, true}};
+    if (flexible) {
+      if (g_pct) readings.push_back({false, true});
+      if (p_pct) readings.push_back({true, false});
+    }
+    bool any_unknown = false;
+    bool overflow_unknown = false;
+    for (auto [gpf, ppf] : readings) {
+      EvalEnv genv = env_, penv = env_;
+      genv.percent_as_fraction = gpf;
+      penv.percent_as_fraction = ppf;
+      if (gv.empty() && pv.empty()) {
+        ASSIGN_OR_RETURN(Scalar a, Evaluate(g_, gi, genv, &budget_));
+        ASSIGN_OR_RETURN(Scalar b, Evaluate(p_, pi, penv, &budget_));
+        const ScalarEq eq = CompareScalars(a, b, options_.precision);
+        if (eq == ScalarEq::kEqual) {
+          return Yes(a.is_rational() && b.is_rational() ? "equal as exact rationals"
+                                                        : "equal numerically");
+        }
+        if (eq == ScalarEq::kUnknown) {
+          any_unknown = true;
+          overflow_unknown = overflow_unknown || (a.kind() == Scalar::Kind::kOverflow &&
+                                                  b.kind() == Scalar::Kind::kOverflow);
+        }
+        continue;
+      }
+      int valid = 0;
+      bool differ = false;
+      for (int point = 0; point < kPoints && !differ; ++point) {
+        Bind(gv, point, &genv);
+        Bind(pv, point, &penv);
+        ASSIGN_OR_RETURN(Scalar a, Evaluate(g_, gi, genv, &budget_));
+        ASSIGN_OR_RETURN(Scalar b, Evaluate(p_, pi, penv, &budget_));
+        const ScalarEq eq = (a.inexact() || b.inexact())
+                                ? CompareWithTolerance(a, b, Tolerance())
+                                : CompareScalars(a, b, options_.precision);
+        if (eq == ScalarEq::kEqual) ++valid;
+        if (eq == ScalarEq::kDifferent) differ = true;
+      }
+      if (!differ && valid > 0) return Yes("equal at random points");
+      if (!differ) any_unknown = true;
+    }
+    if (overflow_unknown) {
+      return absl::ResourceExhaustedError(
+          "both values exceed MPFR's exponent range; cannot decide equality");
+    }
+    return No(any_unknown ? "cannot evaluate" : "values differ");
+  }
+
+  // Evaluates lhs - rhs of an equation / inequality side pair.
+  absl::StatusOr<Scalar> Difference(const Tree& t, int32_t lhs, int32_t rhs, const EvalEnv& env) {
+    ASSIGN_OR_RETURN(Scalar a, Evaluate(t, lhs, env, &budget_));
+    ASSIGN_OR_RETURN(Scalar b, Evaluate(t, rhs, env, &budget_));
+    ASSIGN_OR_RETURN(Scalar d, Sub(a, b, &budget_));
+    d.set_inexact(a.inexact() || b.inexact());
+    return d;
+  }
+
+  // Whether (gl - gr) = c (pl - pr) for one constant c (c > 0 when `positive`), at random points.
+  absl::StatusOr<Verdict> Proportional(int32_t gl, int32_t gr, int32_t pl, int32_t pr,
+                                       bool positive) {
+    std::vector<std::string> gv, pv;
+    Verdict fail;
+    if (!Variables({gl, gr}, {pl, pr}, &gv, &pv, &fail)) return fail;
+    std::optional<Scalar> ratio;
+    int valid = 0;
+    const int points = (gv.empty() && pv.empty()) ? 1 : kPoints;
+    for (int point = 0; point < points; ++point) {
+      EvalEnv genv = env_, penv = env_;
+      Bind(gv, point, &genv);
+      Bind(pv, point, &penv);
+      ASSIGN_OR_RETURN(Scalar a, Difference(g_, gl, gr, genv));
+      ASSIGN_OR_RETURN(Scalar b, Difference(p_, pl, pr, penv));
+      if (!a.is_numeric() || !b.is_numeric()) continue;
+      const bool a0 = CompareScalars(a, Scalar::FromInt(0), options_.precision) == ScalarEq::kEqual;
+      const bool b0 = CompareScalars(b, Scalar::FromInt(0), options_.precision) == ScalarEq::kEqual;
+      if (a0 != b0) return No("equations differ");
+      if (a0) continue;
+      ASSIGN_OR_RETURN(Scalar r, Div(a, b, &budget_));
+      r.set_inexact(a.inexact() || b.inexact());
+      if (!ratio) {
+        if (positive) {
+          if (!r.IsReal()) return No("relations differ");
+          Real re, im;
+          r.ToComplex(&re, &im);
+          if (mpfr_sgn(re.get()) <= 0) return No("inequality direction differs");
+        }
+        ratio = r;
+      } else {
+        const ScalarEq eq = (r.inexact() || ratio->inexact())
+                                ? CompareWithTolerance(r, *ratio, Tolerance())
+                                : CompareScalars(r, *ratio, options_.precision);
+        if (eq != ScalarEq::kEqual) return No("equations are not proportional");
+      }
+      ++valid;
+    }
+    if (valid == 0) return No("cannot evaluate the relations");
+    return Yes("equivalent relations");
+  }
+
+  absl::StatusOr<Verdict> CompareEquations(int32_t gi, int32_t pi) {
+    const Node& g = g_.at(gi);
+    const Node& p = p_.at(pi);
+    const int32_t gl = g.kids[0], gr = g.kids[1], pl = p.kids[0], pr = p.kids[1];
+    if (IsAssignTarget(g_, gl) && IsAssignTarget(p_, pl)) {
+      const Node& gln = g_.at(gl);
+      const Node& pln = p_.at(pl);
+      const bool same = Canonical(g_, gl) == Canonical(p_, pl) || !options_.strict ||
+                        (gln.kind == NodeKind::kApply && pln.kind == NodeKind::kApply &&
+                         gln.text == pln.text);
+      if (same) {
+        ASSIGN_OR_RETURN(Verdict v, CompareNodes(gr, pr));
+        if (v.equal || IsStructure(g_.at(gr).kind) || IsStructure(p_.at(pr).kind)) return v;
+      }
+    }
+    if (IsStructure(g_.at(gr).kind) || IsStructure(p_.at(pr).kind) ||
+        IsStructure(g_.at(gl).kind) || IsStructure(p_.at(pl).kind)) {
+      return No("equations differ");
+    }
+    return Proportional(gl, gr, pl, pr, /*positive=*/false);
+  }
+
+  // a < b  ->  (a - b, strict); a > b -> (b - a, strict).
+  static void Orient(const Node& n, int32_t* lo, int32_t* hi, char* op) {
+    *op = n.text[0];
+    *lo = n.kids[0];
+    *hi = n.kids[1];
+    if (*op == kRelGt || *op == kRelGe) {
+      std::swap(*lo, *hi);
+      *op = (*op == kRelGt) ? kRelLt : kRelLe;
+    }
+  }
+
+  absl::StatusOr<Verdict> CompareInequalities(int32_t gi, int32_t pi) {
+    const Node& g = g_.at(gi);
+    const Node& p = p_.at(pi);
+    if (g.kids.size() == 2 && p.kids.size() == 2) {
+      int32_t ga, gb, pa, pb;
+      char gop, pop;
+      Orient(g, &ga, &gb, &gop);
+      Orient(p, &pa, &pb, &pop);
+      if (gop != pop) return No("relation operators differ");
+      return Proportional(ga, gb, pa, pb, /*positive=*/gop != kRelNe);
+    }
+    std::optional<std::vector<IntervalVal>> a, b;
+    ASSIGN_OR_RETURN(a, ToIntervals(g_, gi));
+    ASSIGN_OR_RETURN(b, ToIntervals(p_, pi));
+    if (a && b) return CompareIntervalSets(*a, *b);
+    return No("relations differ");
+  }
+
+  // ---- relations as sets of intervals ------------------------------------------------------
+
+  absl::StatusOr<std::optional<Scalar>> Constant(const Tree& t, int32_t i) {
+    std::vector<std::string> vars;
+    CollectSymbols(t, i, &vars);
+    if (!vars.empty()) return std::optional<Scalar>();
+    ASSIGN_OR_RETURN(Scalar s, Evaluate(t, i, env_, &budget_));
+    if (!s.IsReal() && s.kind() != Scalar::Kind::kInfinity) return std::optional<Scalar>();
+    return std::optional<Scalar>(std::move(s));
+  }
+
+  static bool IsVariableSide(const Tree& t, int32_t i) {
+    const Node& n = t.at(i);
+    return n.kind == NodeKind::kSymbol || n.kind == NodeKind::kApply;
+  }
+
+  static bool IsAbsOfVariable(const Tree& t, int32_t i) {
+    const Node& n = t.at(i);
+    return n.kind == NodeKind::kFunc && n.text == "abs" && IsVariableSide(t, n.kids[0]);
+  }
+
+  // Converts an interval, union, open pair, point set or inequality in one variable to intervals.
+  absl::StatusOr<std::optional<std::vector<IntervalVal>>> ToIntervals(const Tree& t, int32_t i) {
+    using Out = std::optional<std::vector<IntervalVal>>;
+    const Node& n = t.at(i);
+    std::vector<IntervalVal> out;
+    if (n.kind == NodeKind::kInterval || (n.kind == NodeKind::kTuple && n.kids.size() == 2)) {
+      ASSIGN_OR_RETURN(std::optional<Scalar> lo, Constant(t, n.kids[0]));
+      ASSIGN_OR_RETURN(std::optional<Scalar> hi, Constant(t, n.kids[1]));
+      if (!lo || !hi) return Out();
+      const uint8_t f = IntervalFlags(n);
+      out.push_back({{*lo, (f & kLeftOpen) != 0}, {*hi, (f & kRightOpen) != 0}});
+      return Out(std::move(out));
+    }
+    if (n.kind == NodeKind::kUnion || n.kind == NodeKind::kSet) {
+      for (int32_t k : n.kids) {
+        if (n.kind == NodeKind::kSet) {
+          ASSIGN_OR_RETURN(std::optional<Scalar> v, Constant(t, k));
+          if (!v) return Out();
+          out.push_back({{*v, false}, {*v, false}});
+          continue;
+        }
+        ASSIGN_OR_RETURN(Out part, ToIntervals(t, k));
+        if (!part) return Out();
+        out.insert(out.end(), part->begin(), part->end());
+      }
+      return Out(std::move(out));
+    }
+    if (!IsInequality(n)) return Out();
+    const Scalar inf = Scalar::Infinity(1), ninf = Scalar::Infinity(-1);
+    if (n.kids.size() == 2) {
+      int32_t lo, hi;
+      char op;
+      Orient(n, &lo, &hi, &op);
+      const bool strict = op == kRelLt || op == kRelNe;
+      if (IsVariableSide(t, lo)) {
+        ASSIGN_OR_RETURN(std::optional<Scalar> c, Constant(t, hi));
+        if (!c) return Out();
+        out.push_back({{ninf, true}, {*c, strict}});
+        if (op == kRelNe) out.push_back({{*c, true}, {inf, true}});
+        return Out(std::move(out));
+      }
+      if (IsVariableSide(t, hi)) {
+        ASSIGN_OR_RETURN(std::optional<Scalar> c, Constant(t, lo));
+        if (!c) return Out();
+        if (op == kRelNe) out.push_back({{ninf, true}, {*c, true}});
+        out.push_back({{*c, strict}, {inf, true}});
+        return Out(std::move(out));
+      }
+      return Out();
+    }
+    if (n.kids.size() == 3) {
+      const char o1 = n.text[0], o2 = n.text[1];
+      const bool up = (o1 == kRelLt || o1 == kRelLe) && (o2 == kRelLt || o2 == kRelLe);
+      const bool down = (o1 == kRelGt || o1 == kRelGe) && (o2 == kRelGt || o2 == kRelGe);
+      if (!up && !down) return Out();
+      int32_t lo = n.kids[0], hi = n.kids[2];
+      bool lo_open = o1 == kRelLt || o1 == kRelGt, hi_open = o2 == kRelLt || o2 == kRelGt;
+      if (down) {
+        std::swap(lo, hi);
+        std::swap(lo_open, hi_open);
+      }
+      ASSIGN_OR_RETURN(std::optional<Scalar> a, Constant(t, lo));
+      ASSIGN_OR_RETURN(std::optional<Scalar> b, Constant(t, hi));
+      if (!a || !b) return Out();
+      if (IsVariableSide(t, n.kids[1])) {
+        out.push_back({{*a, lo_open}, {*b, hi_open}});
+        return Out(std::move(out));
+      }
+      if (IsAbsOfVariable(t, n.kids[1]) && a->IsReal() && RealNonNegative(*a)) {
+        // a <= |x| <= b  ->  [-b, -a] U [a, b]
+        ASSIGN_OR_RETURN(Scalar na, Neg(*a));
+        ASSIGN_OR_RETURN(Scalar nb, Neg(*b));
+        out.push_back({{nb, hi_open}, {na, lo_open}});
+        out.push_back({{*a, lo_open}, {*b, hi_open}});
+        return Out(std::move(out));
+      }
+    }
+    return Out();
+  }
+
+  static bool RealNonNegative(const Scalar& s) {
+    Real re, im;
+    s.ToComplex(&re, &im);
+    return mpfr_sgn(re.get()) >= 0;
+  }
+
+  bool SameEndpoint(const Endpoint& a, const Endpoint& b) {
+    if (a.open != b.open) return false;
+    return CompareScalars(a.value, b.value, options_.precision) == ScalarEq::kEqual;
+  }
+
+  absl::StatusOr<Verdict> CompareIntervalSets(const std::vector<IntervalVal>& a,
+                                              const std::vector<IntervalVal>& b) {
+    if (a.size() != b.size()) return No("sets have different numbers of intervals");
+    RETURN_IF_ERROR(Spend(static_cast<int64_t>(a.size() * b.size())));
+    std::vector<bool> used(b.size(), false);
+    for (const IntervalVal& x : a) {
+      bool found = false;
+      for (size_t k = 0; k < b.size() && !found; ++k) {
+        if (!used[k] && SameEndpoint(x.lo, b[k].lo) && SameEndpoint(x.hi, b[k].hi)) {
+          used[k] = true;
+          found = true;
+        }
+      }
+      if (!found) return No("interval sets differ");
+    }
+    return Yes("equal as sets of reals");
+  }
+
+  const Tree& g_;
+  const Tree& p_;
+  const CompareOptions& options_;
+  ArithBudget budget_;
+  EvalEnv env_;
+};
+
+bool SimpleEqual(const ParsedAnswer::Impl& a, const ParsedAnswer::Impl& b, int precision,
+                 bool* decided) {
+  *decided = true;
+  // Both exact: a.m * 10^b.s == b.m * 10^a.s (in 128 bits).
+  auto scaled = [](int64_t m, int s) {
+    __int128 v = m;
+    for (int k = 0; k < s; ++k) v *= 10;
+    return v;
+  };
+  const int s = std::max(a.scale, b.scale);
+  const __int128 x = scaled(a.mantissa, s - a.scale);
+  const __int128 y = scaled(b.mantissa, s - b.scale);
+  if (x == y) return true;
+  if (!a.simple_decimal && !b.simple_decimal) return false;
+  if (s <= precision) return false;
+  // Round both to `precision` places, half away from zero.
+  __int128 div = 1;
+  for (int k = 0; k < s - precision; ++k) div *= 10;
+  auto round = [&](__int128 v) {
+    const bool neg = v < 0;
+    __int128 r = ((neg ? -v : v) + div / 2) / div;
+    return neg ? -r : r;
+  };
+  return round(x) == round(y);
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedAnswer> ParseAnswer(std::string_view text, const CompareOptions& options) {
+  auto impl = std::make_shared<ParsedAnswer::Impl>();
+  RETURN_IF_ERROR(ParseMath(text, options.budget, &impl->tree));
+  const Node& root = impl->tree.at(impl->tree.root());
+  if (root.kind == NodeKind::kNumber || root.kind == NodeKind::kNeg) {
+    impl->simple = SimpleNumber(text, &impl->mantissa, &impl->scale, &impl->simple_decimal);
+  }
+  return ParsedAnswer(std::move(impl));
+}
+
+absl::StatusOr<CompareResult> Compare(const ParsedAnswer& gold, const ParsedAnswer& pred,
+                                      const CompareOptions& options) {
+  const ParsedAnswer::Impl& g = gold.impl();
+  const ParsedAnswer::Impl& p = pred.impl();
+  if (g.simple && p.simple && options.precision >= 0 && options.precision <= 18) {
+    bool decided = false;
+    const bool eq = SimpleEqual(g, p, options.precision, &decided);
+    if (decided) {
+      return CompareResult{eq, eq ? "equal numbers" : "numbers differ"};
+    }
+  }
+  Comparer c(g.tree, p.tree, options);
+  ASSIGN_OR_RETURN(Verdict v, c.Run());
+  return CompareResult{v.equal, std::move(v.reason)};
+}
+
+}  // namespace rlvr::math

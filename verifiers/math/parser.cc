@@ -1,0 +1,1182 @@
+#include "verifiers/math/parser.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "verifiers/math/internal/lexer.h"
+
+namespace rlvr::math {
+namespace {
+
+using internal::Token;
+using internal::TokKind;
+
+// Function names (LaTeX command or plain word) -> canonical evaluator name.
+const char* FunctionName(std::string_view w) {
+  static constexpr std::array<std::pair<std::string_view, const char*>, 40> kFuncs = {{
+      {"sin", "sin"},       {"cos", "cos"},       {"tan", "tan"},       {"sec", "sec"},
+      {"csc", "csc"},       {"cot", "cot"},       {"arcsin", "asin"},   {"arccos", "acos"},
+      {"arctan", "atan"},   {"arccot", "acot"},   {"arcsec", "asec"},   {"arccsc", "acsc"},
+      {"asin", "asin"},     {"acos", "acos"},     {"atan", "atan"},     {"sinh", "sinh"},
+      {"cosh", "cosh"},     {"tanh", "tanh"},     {"log", "log"},       {"ln", "ln"},
+      {"lg", "lg"},         {"exp", "exp"},       {"sqrt", "sqrt"},     {"abs", "abs"},
+      {"floor", "floor"},   {"ceil", "ceil"},     {"min", "min"},       {"max", "max"},
+      {"gcd", "gcd"},       {"lcm", "lcm"},       {"tg", "tan"},        {"ctg", "cot"},
+      {"arctg", "atan"},    {"cosec", "csc"},     {"det", "det"},       {"deg", "deg"},
+      {"sgn", "sgn"},       {"Re", "Re"},         {"Im", "Im"},         {"arg", "arg"},
+  }};
+  for (const auto& [k, v] : kFuncs) {
+    if (k == w) return v;
+  }
+  return nullptr;
+}
+
+bool IsUnitWord(std::string_view w) {
+  static constexpr std::array<std::string_view, 64> kUnits = {
+      "cm",      "mm",      "km",      "m",       "kg",     "mg",     "g",       "s",
+      "ms",      "h",       "hr",      "hrs",     "min",    "sec",    "ft",      "in",
+      "inch",    "inches",  "feet",    "foot",    "yd",     "yards",  "mile",    "miles",
+      "meter",   "meters",  "metre",   "metres",  "units",  "unit",   "degrees", "degree",
+      "dollars", "dollar",  "cents",   "cent",    "yuan",   "euros",  "euro",    "hours",
+      "hour",    "minutes", "minute",  "seconds", "second", "days",   "day",     "weeks",
+      "years",   "year",    "liters",  "liter",   "ml",     "L",      "sq",      "square",
+      "cubic",   "grams",   "gram",    "kilograms", "pounds", "lbs",  "mph",     "rad"};
+  return std::find(kUnits.begin(), kUnits.end(), w) != kUnits.end();
+}
+
+bool IsPercentWord(std::string_view w) {
+  return w == "percent" || w == "pct" || w == "percentage" || w == "percents";
+}
+
+bool IsSeparatorWord(std::string_view w) { return w == "and" || w == "or"; }
+
+std::string Trimmed(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && absl::ascii_isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && absl::ascii_isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// Commands that denote a symbol decorated by its argument (\vec{v}, \overline{AB}, \mathbf{n}).
+bool IsDecoration(std::string_view n) {
+  static constexpr std::array<std::string_view, 20> kDeco = {
+      "mathbf",   "boldsymbol", "vec",       "overrightarrow", "overline", "hat",  "bar",
+      "tilde",    "mathcal",    "mathbb",    "mathfrak",       "underline", "widehat",
+      "overleftrightarrow", "dot", "ddot",  "mathit",          "bm",       "check", "breve"};
+  return std::find(kDeco.begin(), kDeco.end(), n) != kDeco.end();
+}
+
+bool IsMatrixEnv(std::string_view n) {
+  return n == "pmatrix" || n == "bmatrix" || n == "vmatrix" || n == "Bmatrix" ||
+         n == "Vmatrix" || n == "matrix" || n == "smallmatrix" || n == "array" ||
+         n == "psmallmatrix" || n == "bsmallmatrix";
+}
+
+// Commands that never start an operand (binary operators, closers, relations).
+bool IsOperatorCommand(std::string_view n) {
+  static constexpr std::array<std::string_view, 18> kOps = {
+      "cdot", "times", "div", "pm", "mp", "cup", "cap", "setminus", "end", "}", "rfloor",
+      "rceil", "rangle", "circ", "ast", "to", "implies", "iff"};
+  return std::find(kOps.begin(), kOps.end(), n) != kOps.end();
+}
+
+class Parser {
+ public:
+  Parser(std::vector<Token> toks, const WorkBudget& budget, Tree* tree)
+      : toks_(std::move(toks)), budget_(budget), tree_(tree) {}
+
+  absl::Status ParseTop() {
+    std::vector<std::vector<int32_t>> groups;
+    ASSIGN_OR_RETURN(groups, ParseGroups(/*top=*/true));
+    // Trailing sentence punctuation: "x = 5." / "(1, 2);".
+    while (AtChar('.') || AtChar(',') || AtChar(';') || AtChar(':') || AtChar('}') ||
+           AtCmd("end")) {
+      if (AtCmd("end")) {
+        Next();
+        RawArg();
+      } else {
+        Next();
+      }
+    }
+    if (Peek().kind != TokKind::kEnd) return Unexpected("");
+    std::vector<int32_t> items;
+    bool any_multi = false;
+    for (const auto& g : groups) any_multi = any_multi || g.size() > 1;
+    if (groups.size() > 1 && any_multi) {
+      for (auto& g : groups) {
+        if (g.size() == 1) {
+          items.push_back(g[0]);
+        } else {
+          ASSIGN_OR_RETURN(int32_t t, New(NodeKind::kTuple, "", std::move(g)));
+          items.push_back(t);
+        }
+      }
+    } else {
+      for (auto& g : groups) items.insert(items.end(), g.begin(), g.end());
+    }
+    if (items.empty()) return absl::InvalidArgumentError("answer is empty");
+    int32_t root = items[0];
+    if (items.size() > 1) {
+      ASSIGN_OR_RETURN(root, New(NodeKind::kList, "", std::move(items)));
+    }
+    tree_->set_root(root);
+    return absl::OkStatus();
+  }
+
+ private:
+  // ---- token helpers -------------------------------------------------------------------------
+  const Token& Peek(size_t k = 0) const { return toks_[std::min(pos_ + k, toks_.size() - 1)]; }
+  Token& Mutable() { return toks_[std::min(pos_, toks_.size() - 1)]; }
+  void Next() {
+    if (pos_ + 1 < toks_.size()) ++pos_;
+  }
+  static bool IsChar(const Token& t, char c) {
+    return t.kind == TokKind::kChar && t.text[0] == c;
+  }
+  static bool IsCmd(const Token& t, std::string_view n) {
+    return t.kind == TokKind::kCommand && t.text == n;
+  }
+  bool AtChar(char c) const { return IsChar(Peek(), c); }
+  bool AtCmd(std::string_view n) const { return IsCmd(Peek(), n); }
+
+  absl::Status Unexpected(std::string_view expected) const {
+    const Token& t = Peek();
+    std::string what = t.kind == TokKind::kEnd      ? "end of input"
+                       : t.kind == TokKind::kRowSep ? "'\\\\'"
+                       : t.kind == TokKind::kCommand ? "'\\" + t.text + "'"
+                                                     : "'" + t.text + "'";
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unexpected ", what, " at position ", t.pos,
+        expected.empty() ? "" : absl::StrCat("; expected ", std::string(expected))));
+  }
+
+  absl::StatusOr<int32_t> New(NodeKind kind, std::string text = {}, std::vector<int32_t> kids = {},
+                              uint8_t flags = 0) {
+    if (tree_->size() >= budget_.max_nodes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("expression has more than ", budget_.max_nodes, " nodes"));
+    }
+    return tree_->Add(kind, std::move(text), std::move(kids), flags);
+  }
+
+  // RAII nesting counter: every construct that can nest goes through one.
+  class Depth {
+   public:
+    explicit Depth(Parser* p) : p_(p) { ++p_->depth_; }
+    ~Depth() { --p_->depth_; }
+    absl::Status Check() const {
+      if (p_->depth_ > p_->budget_.max_depth) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "expression nests deeper than ", p_->budget_.max_depth, " levels at position ",
+            p_->Peek().pos));
+      }
+      return absl::OkStatus();
+    }
+
+   private:
+    Parser* p_;
+  };
+
+  bool IsSeparator(const Token& t) const {
+    if (IsChar(t, ',') || IsChar(t, ';')) return true;
+    if (t.kind == TokKind::kIdent && IsSeparatorWord(t.text)) return true;
+    if (t.kind == TokKind::kText) {
+      std::string s = Trimmed(t.text);
+      return IsSeparatorWord(s) || s == "," || s == "or " || s == "and" || s == ", and" ||
+             s == "; " || s == ";";
+    }
+    if (t.kind == TokKind::kRowSep && matrix_depth_ == 0) return true;
+    return false;
+  }
+
+  // ---- lists ---------------------------------------------------------------------------------
+  // Items separated by ',' / "and" / "or", grouped by ';' when `top`.
+  absl::StatusOr<std::vector<std::vector<int32_t>>> ParseGroups(bool top) {
+    std::vector<std::vector<int32_t>> groups(1);
+    while (true) {
+      while (IsSeparator(Peek())) {
+        if (top && AtChar(';') && !groups.back().empty()) groups.emplace_back();
+        Next();
+      }
+      if (EndsItem(Peek())) break;
+      ASSIGN_OR_RETURN(int32_t item, ParseRelation());
+      groups.back().push_back(item);
+      // "\boxed{1}\boxed{2}": adjacent boxed answers are separate items.
+      if (!IsSeparator(Peek()) && !AtCmd("boxed")) break;
+    }
+    if (groups.back().empty() && groups.size() > 1) groups.pop_back();
+    return groups;
+  }
+
+  bool EndsItem(const Token& t) const {
+    return t.kind == TokKind::kEnd || IsChar(t, ')') || IsChar(t, ']') || IsChar(t, '}') ||
+           IsCmd(t, "}") || IsCmd(t, "end") || IsChar(t, '&') || t.kind == TokKind::kRowSep ||
+           IsCmd(t, "rangle") || (IsChar(t, '|') && abs_depth_ > 0);
+  }
+
+  absl::StatusOr<std::vector<int32_t>> ParseElements() {
+    std::vector<int32_t> out;
+    ASSIGN_OR_RETURN(auto groups, ParseGroups(/*top=*/false));
+    for (auto& g : groups) out.insert(out.end(), g.begin(), g.end());
+    return out;
+  }
+
+  // ---- relations and operators ---------------------------------------------------------------
+  absl::StatusOr<int32_t> ParseRelation() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    ASSIGN_OR_RETURN(int32_t first, ParseSetExpr());
+    if (Peek().kind != TokKind::kRel) return first;
+    std::vector<int32_t> sides = {first};
+    std::string ops;
+    while (Peek().kind == TokKind::kRel) {
+      ops += Peek().text[0];
+      Next();
+      ASSIGN_OR_RETURN(int32_t side, ParseSetExpr());
+      sides.push_back(side);
+    }
+    return New(NodeKind::kRelation, std::move(ops), std::move(sides));
+  }
+
+  absl::StatusOr<int32_t> ParseSetExpr() {
+    ASSIGN_OR_RETURN(int32_t a, ParseAdditive());
+    std::vector<int32_t> parts = {a};
+    while (AtCmd("cup") || AtCmd("cap") || AtCmd("setminus")) {
+      const std::string op = Peek().text;
+      Next();
+      ASSIGN_OR_RETURN(int32_t b, ParseAdditive());
+      if (op == "cup") {
+        parts.push_back(b);
+      } else {
+        int32_t lhs = parts.size() == 1 ? parts[0] : 0;
+        if (parts.size() > 1) {
+          ASSIGN_OR_RETURN(lhs, New(NodeKind::kUnion, "", parts));
+        }
+        ASSIGN_OR_RETURN(int32_t f, New(NodeKind::kFunc, op, {lhs, b}));
+        parts = {f};
+      }
+    }
+    if (parts.size() == 1) return parts[0];
+    return New(NodeKind::kUnion, "", std::move(parts));
+  }
+
+  absl::StatusOr<int32_t> ParseAdditive() {
+    ASSIGN_OR_RETURN(int32_t a, ParseTerm());
+    while (true) {
+      if (AtChar('+')) {
+        Next();
+        ASSIGN_OR_RETURN(int32_t b, ParseTerm());
+        if (tree_->at(a).kind == NodeKind::kAdd) {
+          tree_->mutable_at(a).kids.push_back(b);
+        } else {
+          ASSIGN_OR_RETURN(a, New(NodeKind::kAdd, "", {a, b}));
+        }
+      } else if (AtChar('-')) {
+        Next();
+        ASSIGN_OR_RETURN(int32_t b, ParseTerm());
+        ASSIGN_OR_RETURN(a, New(NodeKind::kSub, "", {a, b}));
+      } else if (AtCmd("pm") || AtCmd("mp")) {
+        Next();
+        ASSIGN_OR_RETURN(int32_t b, ParseTerm());
+        ASSIGN_OR_RETURN(a, New(NodeKind::kPlusMinus, "", {a, b}));
+      } else {
+        return a;
+      }
+    }
+  }
+
+  bool StartsOperand(const Token& t) const {
+    switch (t.kind) {
+      case TokKind::kNumber:
+        return true;
+      case TokKind::kIdent:
+        return !IsSeparatorWord(t.text) && !IsPercentWord(t.text);
+      case TokKind::kText:
+        return !IsSeparator(t);
+      case TokKind::kCommand:
+        return !IsOperatorCommand(t.text) && t.text != "boxed";
+      case TokKind::kChar:
+        return t.text[0] == '(' || t.text[0] == '[' || t.text[0] == '{' ||
+               (t.text[0] == '|' && abs_depth_ == 0);
+      default:
+        return false;
+    }
+  }
+
+  absl::StatusOr<int32_t> ParseTerm() {
+    ASSIGN_OR_RETURN(int32_t a, ParseUnary());
+    std::vector<int32_t> factors = {a};
+    auto flush = [&]() -> absl::StatusOr<int32_t> {
+      if (factors.size() == 1) return factors[0];
+      return MakeProduct(std::move(factors));
+    };
+    while (true) {
+      const Token& t = Peek();
+      if (IsChar(t, '*') || IsCmd(t, "cdot") || IsCmd(t, "times") || IsCmd(t, "ast")) {
+        Next();
+        ASSIGN_OR_RETURN(int32_t b, ParseUnary());
+        factors.push_back(b);
+      } else if (IsChar(t, '/') || IsCmd(t, "div")) {
+        Next();
+        ASSIGN_OR_RETURN(int32_t lhs, flush());
+        ASSIGN_OR_RETURN(int32_t b, ParseUnary());
+        ASSIGN_OR_RETURN(int32_t q, New(NodeKind::kDiv, "", {lhs, b}));
+        factors = {q};
+      } else if (IsChar(t, ':') && StartsOperand(Peek(1))) {
+        Next();
+        ASSIGN_OR_RETURN(int32_t lhs, flush());
+        ASSIGN_OR_RETURN(int32_t b, ParseUnary());
+        ASSIGN_OR_RETURN(int32_t q, New(NodeKind::kRatio, "", {lhs, b}));
+        factors = {q};
+      } else if (StartsOperand(t)) {
+        ASSIGN_OR_RETURN(int32_t b, ParsePower());
+        factors.push_back(b);
+      } else {
+        break;
+      }
+    }
+    return flush();
+  }
+
+  // A product; unit words and \text{} factors next to real factors are dropped.
+  absl::StatusOr<int32_t> MakeProduct(std::vector<int32_t> factors) {
+    std::vector<int32_t> kept;
+    std::string text;
+    for (int32_t f : factors) {
+      if (tree_->at(f).kind == NodeKind::kText) {
+        if (!text.empty()) text += ' ';
+        text += tree_->at(f).text;
+      } else if (tree_->at(f).kind == NodeKind::kMul) {
+        for (int32_t k : tree_->at(f).kids) kept.push_back(k);
+      } else {
+        kept.push_back(f);
+      }
+    }
+    if (kept.empty()) return New(NodeKind::kText, text);
+    if (kept.size() == 1) return kept[0];
+    return New(NodeKind::kMul, "", std::move(kept));
+  }
+
+  absl::StatusOr<int32_t> ParseUnary() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    if (AtChar('-')) {
+      Next();
+      ASSIGN_OR_RETURN(int32_t a, ParseUnary());
+      return New(NodeKind::kNeg, "", {a});
+    }
+    if (AtChar('+')) {
+      Next();
+      return ParseUnary();
+    }
+    if (AtCmd("pm") || AtCmd("mp")) {
+      Next();
+      ASSIGN_OR_RETURN(int32_t a, ParseUnary());
+      return New(NodeKind::kPlusMinus, "", {a});
+    }
+    return ParsePower();
+  }
+
+  // True (and consumes) at "^\circ", "^{\circ}", "^{\circ C}": a degree mark.
+  bool SkipDegree() {
+    if (!AtChar('^')) return false;
+    if (IsCmd(Peek(1), "circ")) {
+      Next();
+      Next();
+      return true;
+    }
+    if (IsChar(Peek(1), '{') && IsCmd(Peek(2), "circ")) {
+      size_t k = 3;
+      while (Peek(k).kind == TokKind::kIdent) ++k;
+      if (IsChar(Peek(k), '}')) {
+        for (size_t j = 0; j <= k; ++j) Next();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  absl::StatusOr<int32_t> ParsePower() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    ASSIGN_OR_RETURN(int32_t base, ParsePostfix());
+    while (true) {
+      if (SkipDegree()) continue;
+      if (AtChar('^')) {
+        Next();
+        ASSIGN_OR_RETURN(int32_t e, ParseExponent());
+        if (tree_->at(base).kind == NodeKind::kText) continue;  // cm^2
+        ASSIGN_OR_RETURN(base, New(NodeKind::kPow, "", {base, e}));
+        continue;
+      }
+      if (AtChar('%') || (Peek().kind == TokKind::kIdent && IsPercentWord(Peek().text))) {
+        Next();
+        ASSIGN_OR_RETURN(base, New(NodeKind::kPercent, "", {base}));
+        continue;
+      }
+      if (AtChar('!')) {
+        Next();
+        ASSIGN_OR_RETURN(base, New(NodeKind::kFactorial, "", {base}));
+        continue;
+      }
+      return base;
+    }
+  }
+
+  absl::StatusOr<int32_t> ParseExponent() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    if (AtChar('{')) return ParseBraceGroup();
+    if (AtChar('-')) {
+      Next();
+      ASSIGN_OR_RETURN(int32_t a, ParseExponent());
+      return New(NodeKind::kNeg, "", {a});
+    }
+    if (AtChar('+')) {
+      Next();
+      return ParseExponent();
+    }
+    if (Peek().kind == TokKind::kIdent && Peek().text.size() > 1 && !FunctionName(Peek().text)) {
+      return SplitIdentLetter();
+    }
+    ASSIGN_OR_RETURN(int32_t a, ParsePrimary());
+    if (AtChar('^')) {  // right-associative: a^b^c = a^(b^c)
+      Next();
+      ASSIGN_OR_RETURN(int32_t e, ParseExponent());
+      return New(NodeKind::kPow, "", {a, e});
+    }
+    return a;
+  }
+
+  absl::StatusOr<int32_t> ParsePostfix() {
+    ASSIGN_OR_RETURN(int32_t a, ParsePrimary());
+    while (true) {
+      if (AtChar('!') && !IsChar(Peek(1), '=')) {
+        Next();
+        ASSIGN_OR_RETURN(a, New(NodeKind::kFactorial, "", {a}));
+      } else if (AtChar('%')) {
+        Next();
+        ASSIGN_OR_RETURN(a, New(NodeKind::kPercent, "", {a}));
+      } else if (AtChar('\'') && (tree_->at(a).kind == NodeKind::kSymbol ||
+                                  tree_->at(a).kind == NodeKind::kApply)) {
+        Next();
+        tree_->mutable_at(a).text += "'";
+      } else if (AtChar('_') && tree_->at(a).kind == NodeKind::kNumber &&
+                 Peek(1).kind == TokKind::kNumber) {
+        // A base subscript: 204_5.
+        Next();
+        std::string base = Peek().text;
+        Next();
+        ConvertBase(a, base);
+      } else if (AtCmd("circ")) {
+        Next();
+      } else {
+        return a;
+      }
+    }
+  }
+
+  void ConvertBase(int32_t node, const std::string& base_text) {
+    if (base_text.size() > 2 || base_text.find('.') != std::string::npos) return;
+    const int base = std::stoi(base_text);
+    std::string& digits = tree_->mutable_at(node).text;
+    if (base < 2 || base > 36 || digits.size() > 30) return;
+    unsigned __int128 v = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9' || c - '0' >= base) return;
+      v = v * static_cast<unsigned>(base) + static_cast<unsigned>(c - '0');
+    }
+    std::string out;
+    do {
+      out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+      v /= 10;
+    } while (v != 0);
+    digits = out;
+  }
+
+  // ---- primaries -----------------------------------------------------------------------------
+  absl::StatusOr<int32_t> ParseBraceGroup() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    Next();  // '{'
+    if (AtChar('}')) {
+      Next();
+      return New(NodeKind::kText, "");
+    }
+    ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
+    if (AtChar('}')) {
+      Next();
+    } else if (Peek().kind != TokKind::kEnd) {  // an unclosed '{' at the end is forgiven
+      return Unexpected("'}'");
+    }
+    if (elems.size() == 1) return elems[0];
+    return New(NodeKind::kSet, "", std::move(elems));
+  }
+
+  // Splits a multi-letter identifier: returns the first letter's symbol, leaves the rest.
+  absl::StatusOr<int32_t> SplitIdentLetter() {
+    std::string letter(1, Peek().text[0]);
+    Mutable().text.erase(0, 1);
+    Mutable().pos += 1;
+    return SymbolOrConstant(letter);
+  }
+
+  absl::StatusOr<int32_t> SymbolOrConstant(std::string name) {
+    if ((name == "e" || name == "i") && !AtChar('_')) return New(NodeKind::kConstant, name);
+    return New(NodeKind::kSymbol, std::move(name));
+  }
+
+  // Raw text of a {...} group or a single token, for names and subscripts.
+  std::string RawArg() {
+    if (AtChar('{')) {
+      std::string out;
+      int depth = 0;
+      while (Peek().kind != TokKind::kEnd) {
+        const Token& t = Peek();
+        if (IsChar(t, '{')) {
+          if (depth++ > 0) out += '{';
+        } else if (IsChar(t, '}')) {
+          if (--depth == 0) {
+            Next();
+            break;
+          }
+          out += '}';
+        } else {
+          out += t.kind == TokKind::kCommand ? "\\" + t.text : t.text;
+        }
+        Next();
+      }
+      return out;
+    }
+    const Token& t = Peek();
+    if ((t.kind == TokKind::kNumber || t.kind == TokKind::kIdent) && t.text.size() > 1) {
+      std::string first(1, t.text[0]);
+      Mutable().text.erase(0, 1);
+      return first;
+    }
+    std::string out = t.kind == TokKind::kCommand ? "\\" + t.text : t.text;
+    Next();
+    return out;
+  }
+
+  // A symbol name plus its subscripts / primes: x, a_{37}, x_1', \alpha_i.
+  absl::StatusOr<int32_t> NamedSymbol(std::string name) {
+    while (true) {
+      if (AtChar('_')) {
+        Next();
+        name += "_" + RawArg();
+      } else if (AtChar('\'')) {
+        Next();
+        name += "'";
+      } else {
+        break;
+      }
+    }
+    return SymbolOrConstant(std::move(name));
+  }
+
+  // A macro argument: {group}, or one digit / letter / command.
+  absl::StatusOr<int32_t> ParseArg() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    if (AtChar('{')) return ParseBraceGroup();
+    const Token& t = Peek();
+    if (t.kind == TokKind::kNumber && t.text.size() > 1 && t.text[0] != '.') {
+      std::string first(1, t.text[0]);
+      Mutable().text.erase(0, 1);
+      Mutable().pos += 1;
+      return New(NodeKind::kNumber, first);
+    }
+    if (t.kind == TokKind::kIdent && t.text.size() > 1) return SplitIdentLetter();
+    return ParsePrimary();
+  }
+
+  absl::StatusOr<int32_t> ParsePrimary() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    const Token& t = Peek();
+    switch (t.kind) {
+      case TokKind::kNumber:
+        return ParseNumber();
+      case TokKind::kIdent:
+        return ParseIdent();
+      case TokKind::kText:
+        return ParseText();
+      case TokKind::kCommand:
+        return ParseCommand();
+      case TokKind::kChar: {
+        const char c = t.text[0];
+        if (c == '(' || c == '[') return ParseBracketed();
+        if (c == '{') return ParseBraceGroup();
+        if (c == '|') return ParseAbs();
+        break;
+      }
+      default:
+        break;
+    }
+    return Unexpected("a number, variable or '('");
+  }
+
+  absl::StatusOr<int32_t> ParseNumber() {
+    std::string text = Peek().text;
+    Next();
+    uint8_t flags = 0;
+    if (text.find_first_of(".e") != std::string::npos) flags |= kDecimal;
+    if (text.find('.') != std::string::npos && AtCmd("overline")) {
+      Next();
+      std::string rep = RawArg();
+      if (rep.empty() || rep.find_first_not_of("0123456789") != std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("repeating digits '", rep, "' after ", text, " are not digits"));
+      }
+      text += "(" + rep + ")";
+      flags = 0;  // an exact rational
+    }
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    if (text.empty()) text = "0";
+    return New(NodeKind::kNumber, std::move(text), {}, flags);
+  }
+
+  absl::StatusOr<int32_t> ParseIdent() {
+    const std::string w = Peek().text;
+    if (w.size() > 1) {
+      if (const char* f = FunctionName(w)) {
+        Next();
+        return ParseFunction(f);
+      }
+      if (w == "pi") {
+        Next();
+        return New(NodeKind::kConstant, "pi");
+      }
+      if (w == "infty" || w == "infinity" || w == "inf" || w == "oo") {
+        Next();
+        return New(NodeKind::kConstant, "inf");
+      }
+      if (IsUnitWord(w) || IsPercentWord(w)) {
+        Next();
+        return New(NodeKind::kText, w);
+      }
+      if (w.size() >= 3 && !AtWordFollowedByOperand()) {
+        Next();
+        return New(NodeKind::kText, w);
+      }
+      return SplitIdentLetter();
+    }
+    Next();
+    // f(x): an application of an unknown function, for the usual function letters.
+    static constexpr std::string_view kFuncLetters = "fghFGHPQW";
+    if (kFuncLetters.find(w[0]) != std::string_view::npos && AtChar('(')) {
+      Next();
+      ASSIGN_OR_RETURN(std::vector<int32_t> args, ParseElements());
+      if (!AtChar(')')) return Unexpected("')'");
+      Next();
+      return New(NodeKind::kApply, w, std::move(args));
+    }
+    return NamedSymbol(w);
+  }
+
+  // "abc" next to numbers or operators is a product of letters; a lone word is text.
+  bool AtWordFollowedByOperand() const {
+    const Token& n = Peek(1);
+    const bool prev_operand = pos_ > 0 && (toks_[pos_ - 1].kind == TokKind::kNumber ||
+                                           IsChar(toks_[pos_ - 1], '^') ||
+                                           IsChar(toks_[pos_ - 1], '*') ||
+                                           IsChar(toks_[pos_ - 1], '+') ||
+                                           IsChar(toks_[pos_ - 1], '-') ||
+                                           IsChar(toks_[pos_ - 1], '/'));
+    return prev_operand || IsChar(n, '^') || IsChar(n, '_') || IsChar(n, '+') || IsChar(n, '-') ||
+           IsChar(n, '*') || IsChar(n, '/') || IsChar(n, '(') || n.kind == TokKind::kRel;
+  }
+
+  absl::StatusOr<int32_t> ParseText() {
+    std::string s = Trimmed(Peek().text);
+    Next();
+    if (s == "e") return New(NodeKind::kConstant, "e");
+    if (!s.empty() && s.find_first_not_of("0123456789.") == std::string::npos &&
+        std::count(s.begin(), s.end(), '.') <= 1 && s != ".") {
+      return New(NodeKind::kNumber, s, {}, s.find('.') != std::string::npos ? kDecimal : 0);
+    }
+    return New(NodeKind::kText, s);
+  }
+
+  absl::StatusOr<int32_t> ParseAbs() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    Next();  // '|'
+    ++abs_depth_;
+    absl::StatusOr<int32_t> inner = ParseSetExpr();
+    --abs_depth_;
+    if (!inner.ok()) return inner.status();
+    if (!AtChar('|')) return Unexpected("closing '|'");
+    Next();
+    return New(NodeKind::kFunc, "abs", {*inner});
+  }
+
+  // ( ... ), [ ... ], with mixed closers for intervals.
+  absl::StatusOr<int32_t> ParseBracketed() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    const char open = Peek().text[0];
+    Next();
+    const int saved_abs = abs_depth_;
+    abs_depth_ = 0;
+    absl::StatusOr<std::vector<int32_t>> elems_or = ParseElements();
+    abs_depth_ = saved_abs;
+    if (!elems_or.ok()) return elems_or.status();
+    std::vector<int32_t> elems = *std::move(elems_or);
+    if (!AtChar(')') && !AtChar(']')) return Unexpected(open == '(' ? "')'" : "']'");
+    const char close = Peek().text[0];
+    Next();
+    if (elems.empty()) return New(NodeKind::kTuple);
+    if (elems.size() == 1 && (open == '(' || close == ']')) return elems[0];
+    if (elems.size() == 2 && !(open == '(' && close == ')')) {
+      uint8_t flags = (open == '(' ? kLeftOpen : 0) | (close == ')' ? kRightOpen : 0);
+      return New(NodeKind::kInterval, "", std::move(elems), flags);
+    }
+    return New(NodeKind::kTuple, "", std::move(elems));
+  }
+
+  // \sin x, \sin(x), \sin^2 x, \sin^{-1} x, \log_2 8, \log_{10}(x).
+  absl::StatusOr<int32_t> ParseFunction(std::string name) {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    int32_t power = -1;
+    int32_t base = -1;
+    bool inverse = false;
+    for (int round = 0; round < 2; ++round) {
+      if (AtChar('^')) {
+        Next();
+        if (IsChar(Peek(), '{') && IsChar(Peek(1), '-') && Peek(2).kind == TokKind::kNumber &&
+            Peek(2).text == "1" && IsChar(Peek(3), '}')) {
+          for (int k = 0; k < 4; ++k) Next();
+          inverse = true;
+        } else {
+          ASSIGN_OR_RETURN(power, ParseExponent());
+        }
+      } else if (AtChar('_') && (name == "log")) {
+        Next();
+        ASSIGN_OR_RETURN(base, ParseArg());
+      }
+    }
+    if (inverse) {
+      if (name == "sin" || name == "cos" || name == "tan" || name == "cot" || name == "sec" ||
+          name == "csc") {
+        name = "a" + name;
+      } else {
+        inverse = false;
+      }
+    }
+    std::vector<int32_t> args;
+    if (AtChar('(')) {
+      Next();
+      ASSIGN_OR_RETURN(args, ParseElements());
+      if (!AtChar(')')) return Unexpected("')'");
+      Next();
+    } else {
+      // Unparenthesized argument: a power, then implicit factors up to the next function.
+      ASSIGN_OR_RETURN(int32_t a, ParsePower());
+      std::vector<int32_t> factors = {a};
+      while (StartsOperand(Peek()) && !StartsFunction(Peek()) && !AtChar('(') &&
+             !AtChar('[') && !AtChar('|') && Peek().kind != TokKind::kText) {
+        ASSIGN_OR_RETURN(int32_t b, ParsePower());
+        factors.push_back(b);
+      }
+      if (factors.size() == 1) {
+        args.push_back(a);
+      } else {
+        ASSIGN_OR_RETURN(int32_t p, MakeProduct(std::move(factors)));
+        args.push_back(p);
+      }
+    }
+    if (args.empty()) return Unexpected("a function argument");
+    if (name == "lg") {
+      ASSIGN_OR_RETURN(base, New(NodeKind::kNumber, "10"));
+      name = "log";
+    }
+    if (base >= 0) args.push_back(base);
+    ASSIGN_OR_RETURN(int32_t f, New(NodeKind::kFunc, name, std::move(args)));
+    if (power >= 0) return New(NodeKind::kPow, "", {f, power});
+    return f;
+  }
+
+  bool StartsFunction(const Token& t) const {
+    if (t.kind == TokKind::kCommand) {
+      return FunctionName(t.text) != nullptr || t.text.rfind("op:", 0) == 0 || t.text == "frac" ||
+             t.text == "dfrac" || t.text == "sqrt";
+    }
+    return t.kind == TokKind::kIdent && t.text.size() > 1 && FunctionName(t.text) != nullptr;
+  }
+
+  absl::StatusOr<int32_t> ParseCommand() {
+    const std::string name = Peek().text;
+    Next();
+    if (name == "frac" || name == "dfrac" || name == "tfrac" || name == "cfrac" ||
+        name == "nicefrac" || name == "over") {
+      ASSIGN_OR_RETURN(int32_t a, ParseArg());
+      ASSIGN_OR_RETURN(int32_t b, ParseArg());
+      return New(NodeKind::kDiv, "", {a, b});
+    }
+    if (name == "sqrt") {
+      int32_t index = -1;
+      if (AtChar('[')) {
+        Next();
+        ASSIGN_OR_RETURN(index, ParseSetExpr());
+        if (!AtChar(']')) return Unexpected("']'");
+        Next();
+      }
+      ASSIGN_OR_RETURN(int32_t a, ParseArg());
+      if (index >= 0) return New(NodeKind::kFunc, "root", {a, index});
+      return New(NodeKind::kFunc, "sqrt", {a});
+    }
+    if (name == "binom" || name == "dbinom" || name == "tbinom" || name == "choose") {
+      ASSIGN_OR_RETURN(int32_t a, ParseArg());
+      ASSIGN_OR_RETURN(int32_t b, ParseArg());
+      return New(NodeKind::kFunc, "binom", {a, b});
+    }
+    if (name == "pi") return New(NodeKind::kConstant, "pi");
+    if (name == "infty" || name == "infin" || name == "infinity") {
+      return New(NodeKind::kConstant, "inf");
+    }
+    if (name == "imath" || name == "jmath") return New(NodeKind::kConstant, "i");
+    if (const char* f = FunctionName(name)) return ParseFunction(f);
+    if (name.rfind("op:", 0) == 0) {
+      const std::string op = Trimmed(name.substr(3));
+      if (const char* f = FunctionName(op)) return ParseFunction(f);
+      if (AtChar('(')) {
+        Next();
+        ASSIGN_OR_RETURN(std::vector<int32_t> args, ParseElements());
+        if (!AtChar(')')) return Unexpected("')'");
+        Next();
+        return New(NodeKind::kApply, op, std::move(args));
+      }
+      return New(NodeKind::kSymbol, op);
+    }
+    if (name == "{") {
+      Depth d(this);
+      RETURN_IF_ERROR(d.Check());
+      ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
+      if (!AtCmd("}")) return Unexpected("'\\}'");
+      Next();
+      return New(NodeKind::kSet, "", std::move(elems));
+    }
+    if (name == "emptyset" || name == "varnothing") return New(NodeKind::kSet);
+    if (name == "lfloor" || name == "lceil") {
+      Depth d(this);
+      RETURN_IF_ERROR(d.Check());
+      ASSIGN_OR_RETURN(int32_t a, ParseSetExpr());
+      const char* closer = name == "lfloor" ? "rfloor" : "rceil";
+      if (!AtCmd(closer)) return Unexpected(absl::StrCat("'\\", closer, "'"));
+      Next();
+      return New(NodeKind::kFunc, name == "lfloor" ? "floor" : "ceil", {a});
+    }
+    if (name == "langle") {
+      Depth d(this);
+      RETURN_IF_ERROR(d.Check());
+      ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
+      if (!AtCmd("rangle")) return Unexpected("'\\rangle'");
+      Next();
+      if (elems.size() == 1) return elems[0];
+      return New(NodeKind::kTuple, "", std::move(elems));
+    }
+    if (name == "boxed" || name == "fbox" || name == "framebox" || name == "underbrace") {
+      return ParseArg();
+    }
+    if (IsDecoration(name)) {
+      return NamedSymbol("\\" + name + "{" + RawArg() + "}");
+    }
+    if (name == "begin") return ParseEnvironment();
+    if (name == "ldots" || name == "cdots" || name == "dots" || name == "dotsc") {
+      return New(NodeKind::kSymbol, "...");
+    }
+    if (name == "sum" || name == "prod") return ParseBigOperator(name);
+    if (name == "%") return New(NodeKind::kText, "%");
+    if (IsOperatorCommand(name) || name == "end" || name == "}") {
+      --pos_;
+      return Unexpected("an operand");
+    }
+    // Greek letters and any other command: an opaque symbol.
+    return NamedSymbol("\\" + name);
+  }
+
+  // \sum_{k=a}^{b} body, \prod...: kept as an opaque function of (lower, upper, body).
+  absl::StatusOr<int32_t> ParseBigOperator(const std::string& name) {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    int32_t lower = -1, upper = -1;
+    for (int round = 0; round < 2; ++round) {
+      if (AtChar('_')) {
+        Next();
+        ASSIGN_OR_RETURN(lower, ParseArg());
+      } else if (AtChar('^')) {
+        Next();
+        ASSIGN_OR_RETURN(upper, ParseArg());
+      }
+    }
+    if (lower < 0) {
+      ASSIGN_OR_RETURN(lower, New(NodeKind::kText, ""));
+    }
+    if (upper < 0) {
+      ASSIGN_OR_RETURN(upper, New(NodeKind::kText, ""));
+    }
+    ASSIGN_OR_RETURN(int32_t body, ParseTerm());
+    return New(NodeKind::kFunc, name, {lower, upper, body});
+  }
+
+  absl::StatusOr<int32_t> ParseEnvironment() {
+    Depth d(this);
+    RETURN_IF_ERROR(d.Check());
+    const std::string env = RawArg();
+    if (env == "array" && AtChar('{')) RawArg();  // column spec
+    const bool matrix = IsMatrixEnv(env);
+    ++matrix_depth_;
+    std::vector<std::vector<int32_t>> rows(1);
+    std::vector<int32_t> flat;
+    while (true) {
+      const Token& t = Peek();
+      if (t.kind == TokKind::kEnd) {
+        --matrix_depth_;
+        return Unexpected(absl::StrCat("'\\end{", env, "}'"));
+      }
+      if (IsCmd(t, "end")) {
+        Next();
+        RawArg();
+        break;
+      }
+      if (IsChar(t, '&')) {
+        Next();
+        if (!matrix) continue;
+        if (rows.back().empty()) {  // empty leading cell
+          ASSIGN_OR_RETURN(int32_t z, New(NodeKind::kText, ""));
+          rows.back().push_back(z);
+        }
+        continue;
+      }
+      if (t.kind == TokKind::kRowSep) {
+        Next();
+        if (!rows.back().empty()) rows.emplace_back();
+        continue;
+      }
+      if (IsSeparator(t) && !matrix) {
+        Next();
+        continue;
+      }
+      absl::StatusOr<int32_t> cell = ParseRelation();
+      if (!cell.ok()) {
+        --matrix_depth_;
+        return cell.status();
+      }
+      rows.back().push_back(*cell);
+      flat.push_back(*cell);
+      if (!matrix && IsSeparator(Peek())) Next();
+    }
+    --matrix_depth_;
+    if (rows.back().empty()) rows.pop_back();
+    if (!matrix) {
+      if (flat.size() == 1) return flat[0];
+      return New(NodeKind::kList, "", std::move(flat));
+    }
+    if (rows.empty()) return absl::InvalidArgumentError(absl::StrCat("empty ", env));
+    const size_t cols = rows[0].size();
+    std::vector<int32_t> cells;
+    for (const auto& r : rows) {
+      if (r.size() != cols) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ragged ", env, ": a row has ", r.size(), " entries, the first has ", cols));
+      }
+      cells.insert(cells.end(), r.begin(), r.end());
+    }
+    ASSIGN_OR_RETURN(int32_t m, New(NodeKind::kMatrix, env, std::move(cells)));
+    tree_->mutable_at(m).rows = static_cast<int32_t>(rows.size());
+    tree_->mutable_at(m).cols = static_cast<int32_t>(cols);
+    return m;
+  }
+
+  std::vector<Token> toks_;
+  size_t pos_ = 0;
+  const WorkBudget& budget_;
+  Tree* tree_;
+  int depth_ = 0;
+  int abs_depth_ = 0;
+  int matrix_depth_ = 0;
+};
+
+// ---- normalization -------------------------------------------------------------------------
+
+bool IsEqOrApprox(char op) { return op == kRelEq || op == kRelApprox; }
+
+// "x = 5+5+1 = 11 \approx 11.0" -> "x = 11"; "1 = \zzz = x = 0" -> "x = 0"; "x \in S" -> S.
+absl::Status NormalizeRelations(Tree* tree, int32_t i, int64_t max_nodes) {
+  for (size_t k = 0; k < tree->at(i).kids.size(); ++k) {
+    RETURN_IF_ERROR(NormalizeRelations(tree, tree->at(i).kids[k], max_nodes));
+  }
+  Node& n = tree->mutable_at(i);
+  if (n.kind != NodeKind::kRelation) return absl::OkStatus();
+  if (n.text.size() == 1 && n.text[0] == kRelIn) {
+    // x \in S: keep just S (the variable name is implied).
+    const int32_t rhs = n.kids[1];
+    Node copy = tree->at(rhs);
+    tree->mutable_at(i) = std::move(copy);
+    return absl::OkStatus();
+  }
+  if (!std::all_of(n.text.begin(), n.text.end(), IsEqOrApprox)) return absl::OkStatus();
+  // Drop trailing approximations when an exact '=' exists.
+  const size_t last_eq = n.text.find_last_of(kRelEq);
+  std::vector<int32_t> sides = n.kids;
+  if (last_eq != std::string::npos) sides.resize(last_eq + 2);
+  const int32_t rhs = sides.back();
+  int32_t lhs = sides[sides.size() - 2];
+  for (size_t k = 0; k + 1 < sides.size(); ++k) {
+    if (IsAssignTarget(*tree, sides[k])) {
+      lhs = sides[k];
+      break;
+    }
+  }
+  Node& m = tree->mutable_at(i);
+  m.text = std::string(1, kRelEq);
+  m.kids = {lhs, rhs};
+  return absl::OkStatus();
+}
+
+int CountPm(const Tree& tree, int32_t i) {
+  const Node& n = tree.at(i);
+  int c = n.kind == NodeKind::kPlusMinus ? 1 : 0;
+  for (int32_t k : n.kids) c += CountPm(tree, k);
+  return c;
+}
+
+// Copies subtree `i` choosing + or - at each ± by the bits of `choice` (in pre-order).
+int32_t CopyChoosing(Tree* tree, int32_t i, unsigned choice, int* bit) {
+  const Node src = tree->at(i);
+  std::vector<int32_t> kids;
+  kids.reserve(src.kids.size());
+  if (src.kind == NodeKind::kPlusMinus) {
+    const bool minus = (choice >> (*bit)++) & 1u;
+    for (int32_t k : src.kids) kids.push_back(CopyChoosing(tree, k, choice, bit));
+    if (kids.size() == 1) {
+      return minus ? tree->Add(NodeKind::kNeg, "", {kids[0]}) : kids[0];
+    }
+    return tree->Add(minus ? NodeKind::kSub : NodeKind::kAdd, "", std::move(kids));
+  }
+  for (int32_t k : src.kids) kids.push_back(CopyChoosing(tree, k, choice, bit));
+  int32_t n = tree->Add(src.kind, src.text, std::move(kids), src.flags);
+  tree->mutable_at(n).rows = src.rows;
+  tree->mutable_at(n).cols = src.cols;
+  return n;
+}
+
+// The values of a scalar subtree with ± signs (at most 4 of them): its 2^k variants.
+std::vector<int32_t> PmVariants(Tree* tree, int32_t i) {
+  const int k = CountPm(*tree, i);
+  if (k == 0 || k > 4) return {i};
+  std::vector<int32_t> out;
+  for (unsigned c = 0; c < (1u << k); ++c) {
+    int bit = 0;
+    out.push_back(CopyChoosing(tree, i, c, &bit));
+  }
+  return out;
+}
+
+bool IsContainer(NodeKind k) {
+  return k == NodeKind::kSet || k == NodeKind::kList || k == NodeKind::kTuple ||
+         k == NodeKind::kInterval || k == NodeKind::kUnion || k == NodeKind::kMatrix ||
+         k == NodeKind::kRelation;
+}
+
+// Expands ± into sets: in sets and lists the variants are spliced in; elsewhere a subtree with ±
+// becomes the set of its variants.
+absl::StatusOr<int32_t> ExpandPm(Tree* tree, int32_t i, int64_t max_nodes) {
+  if (tree->size() > max_nodes * 4) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("expanding '\\pm' needs more than ", max_nodes * 4, " nodes"));
+  }
+  const NodeKind kind = tree->at(i).kind;
+  if (!IsContainer(kind)) {
+    std::vector<int32_t> v = PmVariants(tree, i);
+    if (v.size() == 1) return i;
+    return tree->Add(NodeKind::kSet, "", std::move(v));
+  }
+  std::vector<int32_t> kids = tree->at(i).kids;
+  std::vector<int32_t> out;
+  for (int32_t k : kids) {
+    if ((kind == NodeKind::kSet || kind == NodeKind::kList) && !IsContainer(tree->at(k).kind)) {
+      std::vector<int32_t> v = PmVariants(tree, k);
+      out.insert(out.end(), v.begin(), v.end());
+    } else if (kind == NodeKind::kRelation || kind == NodeKind::kSet || kind == NodeKind::kList ||
+               kind == NodeKind::kTuple) {
+      ASSIGN_OR_RETURN(int32_t e, ExpandPm(tree, k, max_nodes));
+      out.push_back(e);
+    } else {
+      out.push_back(k);
+    }
+  }
+  tree->mutable_at(i).kids = std::move(out);
+  return i;
+}
+
+// "1000,99" / "1,22" / "0,111": a decimal comma when the whole answer is one such number and the
+// part after the comma cannot be a thousands group.
+std::string DecimalComma(std::string_view text) {
+  std::string s;
+  for (char c : text) {
+    if (c != '$' && c != ' ') s += c;
+  }
+  size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
+  const size_t comma = s.find(',');
+  if (comma == std::string::npos || comma == i) return std::string(text);
+  for (size_t k = i; k < s.size(); ++k) {
+    if (k != comma && (s[k] < '0' || s[k] > '9')) return std::string(text);
+  }
+  const size_t int_len = comma - i;
+  const size_t frac_len = s.size() - comma - 1;
+  const bool thousands_ok = int_len <= 3 && s[i] != '0';
+  if (frac_len == 2 || (frac_len == 3 && !thousands_ok)) {
+    s[comma] = '.';
+    return s;
+  }
+  return std::string(text);
+}
+
+}  // namespace
+
+bool IsAssignTarget(const Tree& tree, int32_t i) {
+  const Node& n = tree.at(i);
+  switch (n.kind) {
+    case NodeKind::kSymbol:
+    case NodeKind::kApply:
+      return true;
+    case NodeKind::kMul:
+    case NodeKind::kDiv:
+    case NodeKind::kRatio:
+    case NodeKind::kTuple:
+      return std::all_of(n.kids.begin(), n.kids.end(),
+                         [&](int32_t k) { return IsAssignTarget(tree, k); });
+    case NodeKind::kFunc:
+      return n.text == "abs" && IsAssignTarget(tree, n.kids[0]);
+    default:
+      return false;
+  }
+}
+
+absl::Status ParseMath(std::string_view text, const WorkBudget& budget, Tree* tree) {
+  if (static_cast<int64_t>(text.size()) > budget.max_input_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("answer is ", text.size(),
+                                                     " bytes; limit is ", budget.max_input_bytes));
+  }
+  const std::string normalized = DecimalComma(text);
+  ASSIGN_OR_RETURN(std::vector<Token> toks, internal::Lex(normalized, budget.max_nodes));
+  Parser parser(std::move(toks), budget, tree);
+  RETURN_IF_ERROR(parser.ParseTop());
+  RETURN_IF_ERROR(NormalizeRelations(tree, tree->root(), budget.max_nodes));
+  ASSIGN_OR_RETURN(int32_t root, ExpandPm(tree, tree->root(), budget.max_nodes));
+  tree->set_root(root);
+  return absl::OkStatus();
+}
+
+}  // namespace rlvr::math
