@@ -104,6 +104,7 @@ struct NumberToken {
 // group after the first has exactly three digits; otherwise one decimal comma becomes a point when
 // `decimal_comma` is set. Returns the number unchanged when neither applies.
 std::string NormalizeNumber(std::string_view raw, bool decimal_comma) {
+  if (raw.size() > 4096) return std::string(raw);
   // Split into sign, digit groups with their separators, fraction, and suffix.
   std::string digits;           // all digits and the decimal point
   std::vector<size_t> groups;   // lengths of the integer digit groups
@@ -221,10 +222,14 @@ std::optional<NumberToken> PrevNumber(std::string_view s, size_t lo, size_t hi, 
       e += 2;
     }
     std::string_view raw = s.substr(b, end - b);
+    // "(7,6)" and "[0,1)" are pairs, not decimal commas.
+    const char after = end < s.size() ? s[end] : ' ';
+    const bool listy = before == '(' || before == '[' || before == '{' || before == ',' ||
+                       after == ',' || after == ')' || after == ']' || after == '}';
     NumberToken tok;
     tok.begin = b;
     tok.end = e;
-    tok.text = NormalizeNumber(raw, decimal_comma);
+    tok.text = NormalizeNumber(raw, decimal_comma && !listy);
     if (e > end) tok.text += "%";
     return tok;
   }
@@ -233,6 +238,7 @@ std::optional<NumberToken> PrevNumber(std::string_view s, size_t lo, size_t hi, 
 
 // When `text` is exactly one number, its normalised form; otherwise `text` unchanged.
 std::string NormalizeIfNumber(std::string_view text, bool decimal_comma) {
+  if (text.size() > 4096) return std::string(text);  // nobody writes such a number with separators
   std::optional<NumberToken> tok = PrevNumber(text, 0, text.size(), decimal_comma);
   if (tok && tok->begin == 0 && tok->end == text.size()) return tok->text;
   return std::string(text);
@@ -279,14 +285,16 @@ std::optional<Group> BoxAt(std::string_view s, size_t cmd, size_t len) {
 
 // True when `gap`, the text between two boxes, is a short connector: spacing and punctuation only
 // ("}, \\boxed{", "} \\quad \\boxed{"), or at most four words one of which is "and" / "or"
-// ("} papers and \\boxed{"); no digits, no "=", no blank line.
+// ("} papers and \\boxed{", "} \\) and \\( y_2 = \\boxed{"); no blank line. Digits and "=" are
+// allowed only beside such a connector.
 bool IsBoxJoinGap(std::string_view gap) {
   if (gap.size() > 80 || gap.find("\n\n") != kNpos) return false;
   int words = 0;
   bool connector = false;
+  bool math = false;
   for (size_t i = 0; i < gap.size();) {
     const char c = gap[i];
-    if (IsDigit(c) || c == '=') return false;
+    if (IsDigit(c) || c == '=') math = true;
     if (c == '\\') {  // a command such as \quad or \text: not a word
       ++i;
       if (i < gap.size() && !IsAlpha(gap[i])) {
@@ -307,7 +315,8 @@ bool IsBoxJoinGap(std::string_view gap) {
     }
     ++i;
   }
-  return words == 0 || (words <= 4 && connector);
+  if (connector) return words <= 4;
+  return words == 0 && !math;
 }
 
 // Boxes in s[lo, hi), last first, not nested in one another (an enclosing box replaces the one it
@@ -500,6 +509,7 @@ size_t SentenceEnd(std::string_view s, size_t start, size_t limit) {
       continue;
     }
     if (c == '$') {
+      if (i + 1 < limit && s[i + 1] == '$') ++i;  // "$$" is one delimiter
       dollar = !dollar;
       continue;
     }
@@ -566,6 +576,8 @@ std::vector<Found> FromTail(std::string_view s, size_t begin, size_t end) {
     }
     return out;
   }
+  // Math delimiters that do not pair up ("$ \n 9 \n $") are not an answer.
+  if (t.find('$') != kNpos || t.find("\\(") != kNpos || t.find("\\[") != kNpos) return out;
   if (!LooksLikeProse(t)) {
     const bool plain = t.find_first_of("\\$") == kNpos;
     out.push_back({NormalizeIfNumber(t, plain), tb, te});
@@ -575,6 +587,65 @@ std::vector<Found> FromTail(std::string_view s, size_t begin, size_t end) {
     out.push_back({n->text, n->begin, n->end});
   }
   return out;
+}
+
+// The final clean-up of every candidate: "\\\\frac" (a doubly escaped command) becomes "\\frac";
+// "\\$" (a currency sign) and LaTeX thousands separators "{,}" go; a lone choice letter "(C)" /
+// "\\text{(C)}" becomes "C"; a number loses its thousands separators.
+std::string FinishCandidate(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    // "\text{ and }" / "\text{or}" between answers: a list separator.
+    if (text.substr(i, 6) == "\\text{") {
+      size_t k = SkipSpaces(text, i + 6);
+      size_t w = StartsWithCI(text, k, "and") ? 3 : StartsWithCI(text, k, "or") ? 2 : 0;
+      if (w > 0) {
+        k = SkipSpaces(text, k + w);
+        if (k < text.size() && text[k] == '}') {
+          out += ", ";
+          i = k + 1;
+          continue;
+        }
+      }
+    }
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      if (text[i + 1] == '\\') {
+        if (i + 2 < text.size() && IsAlpha(text[i + 2])) {
+          out += '\\';
+        } else {
+          out += "\\\\";
+        }
+        i += 2;
+        continue;
+      }
+      if (text[i + 1] == '$') {
+        i += 2;
+        continue;
+      }
+      out += text.substr(i, 2);
+      i += 2;
+      continue;
+    }
+    if (text.substr(i, 3) == "{,}") {
+      i += 3;
+      continue;
+    }
+    if (text.substr(i, 4) == "{, }") {
+      i += 4;
+      continue;
+    }
+    out += text[i++];
+  }
+  std::string_view t = Trim(out);
+  for (std::string_view wrap : {"\\text{", "\\textbf{", "\\mathrm{", ""}) {
+    if (t.size() == wrap.size() + 3 + (wrap.empty() ? 0 : 1) && t.substr(0, wrap.size()) == wrap &&
+        t[wrap.size()] == '(' && t[wrap.size() + 1] >= 'A' && t[wrap.size() + 1] <= 'J' &&
+        t[wrap.size() + 2] == ')' && (wrap.empty() || t.back() == '}')) {
+      return std::string(1, t[wrap.size() + 1]);
+    }
+  }
+  return NormalizeIfNumber(t, false);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -602,12 +673,12 @@ class Extractor {
 
   void Add(ExtractRule rule, std::string text, size_t begin, size_t end) {
     if (Full()) return;
-    std::string_view t = Trim(text);
+    std::string t = FinishCandidate(text);
     if (t.empty()) return;
     for (const Candidate& c : out_) {
       if (c.text == t) return;  // already tried
     }
-    out_.push_back(Candidate{rule, std::string(t), begin, end});
+    out_.push_back(Candidate{rule, std::move(t), begin, end});
   }
 
   void AddAll(ExtractRule rule, const std::vector<Found>& found) {

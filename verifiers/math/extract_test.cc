@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Answer \\( (9+1) \\)", "(9+1)"},
         Case{"To answer this we compute $x = 3$, so it is $5$.", "5"},
         Case{"Natalia sold 48/2 = 24 clips.\n#### 72", "72"}, Case{"#### 1,234", "1234"},
-        Case{"The answer is (B).", "(B)"}, Case{"Hence the answer is B because it fits.", "B"},
+        Case{"The answer is (B).", "B"}, Case{"Hence the answer is B because it fits.", "B"},
         Case{"Looking at the options ... (C)", "C"}, Case{"The correct option is D", "D"}));
 
 INSTANTIATE_TEST_SUITE_P(
@@ -97,7 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"-5", "-5"}, Case{"\\frac{10}{9}", "\\frac{10}{9}"},
                     Case{"P(A) = 2/3. Done", "2/3"}, Case{"", "<none>"},
                     Case{"no numbers here at all", "<none>"},
-                    Case{"Answer $ \n 9 \n $", "$ \n 9 \n $"}));
+                    Case{"Answer $ \n 9 \n $", "9"}));
 
 TEST(Extract, OrderOfRulesIsDocumentedOrder) {
   EXPECT_EQ(FirstRule("The final answer is $3$. I hope it is correct. \\boxed{4}"),
@@ -196,6 +196,19 @@ TEST(Extract, BinaryAndOddBytesDoNotCrash) {
   All("answer:");
 }
 
+// Sanitizers slow everything down several times; the bounds stay loose there.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kSlack = 5.0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr double kSlack = 5.0;
+#else
+constexpr double kSlack = 1.0;
+#endif
+#else
+constexpr double kSlack = 1.0;
+#endif
+
 double Seconds(const std::function<void()>& f) {
   const auto start = std::chrono::steady_clock::now();
   f();
@@ -227,7 +240,7 @@ TEST(ExtractSlow, LongInputsStayFast) {
   inputs.emplace_back("one line", std::string(n, 'a') + "$1$");
   for (const auto& [name, text] : inputs) {
     double s = Seconds([&] { All(text); });
-    EXPECT_LT(s, 2.0) << name;
+    EXPECT_LT(s, 2.0 * kSlack) << name;
     std::printf("%-14s %zu bytes: %.3f s\n", name.c_str(), text.size(), s);
   }
 }

@@ -14,7 +14,7 @@ constexpr size_t kMaxExtractedBytes = 1024;
 
 std::string Truncate(std::string_view s, size_t n) {
   if (s.size() <= n) return std::string(s);
-  return absl::StrCat(s.substr(0, n), "...");
+  return std::string(s.substr(0, n)) + "...";
 }
 
 MathVerdict Make(Outcome outcome, std::string_view extracted, std::string reason) {
@@ -70,7 +70,7 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
     return out;
   }
   std::vector<std::string> texts;
-  if (!IsDelimited(trimmed)) {
+  if (!IsDelimited(trimmed) && !LooksLikeProse(trimmed)) {
     // A bare gold is used as is; a normalised number from the whole-text rule goes first.
     if (!extracted->empty() && extracted->front().rule == ExtractRule::kWholeText) {
       texts.push_back(extracted->front().text);
@@ -117,7 +117,7 @@ MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
   if (candidates->empty()) return Make(Outcome::kNoAnswer, "", "no answer found in the response");
   std::string first_error;
   for (const Candidate& c : *candidates) {
-    const std::string_view rule = ExtractRuleName(c.rule);
+    const std::string rule(ExtractRuleName(c.rule));
     absl::StatusOr<ParsedAnswer> parsed = ParseAnswer(c.text, options.compare);
     if (!parsed.ok()) {
       if (parsed.status().code() == absl::StatusCode::kResourceExhausted) {
@@ -149,7 +149,7 @@ MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
   for (const Candidate& c : *candidates) {
     if (Squeeze(c.text) == gold_text) {
       return Make(Outcome::kCorrect, c.text,
-                  absl::StrCat(ExtractRuleName(c.rule), ": same text as the gold answer"));
+                  std::string(ExtractRuleName(c.rule)) + ": same text as the gold answer");
     }
   }
   return Make(Outcome::kNoAnswer, candidates->front().text,
