@@ -316,20 +316,32 @@ class Comparer {
 
   static constexpr int kPoints = 5;
 
-  // Variables of both sides; false (with a verdict) when strict names differ.
+  // The variables to bind on each side. Both sides share values by name; when not strict and
+  // the names differ (same count), the answer's variables take the gold's values by sorted
+  // position ("f(x)" vs "f(y)").
   bool Variables(const std::vector<int32_t>& gs, const std::vector<int32_t>& ps,
                  std::vector<std::string>* g_vars, std::vector<std::string>* p_vars,
                  Verdict* fail) {
-    for (int32_t i : gs) CollectSymbols(g_, i, g_vars);
-    for (int32_t i : ps) CollectSymbols(p_, i, p_vars);
-    if (*g_vars == *p_vars) return true;
-    if (options_.strict || g_vars->size() != p_vars->size()) {
-      // Variables present on only one side are allowed when they are absent from the value
-      // (the evaluation decides); differing names under strict are not.
-      *fail = No("the answers use different variables");
+    std::vector<std::string> gv, pv;
+    for (int32_t i : gs) CollectSymbols(g_, i, &gv);
+    for (int32_t i : ps) CollectSymbols(p_, i, &pv);
+    if (gv.size() + pv.size() > 64) {
+      *fail = No("too many variables");
       return false;
     }
-    return true;  // non-strict: matched by sorted position
+    if (!options_.strict && gv != pv && gv.size() == pv.size()) {
+      *g_vars = std::move(gv);
+      *p_vars = std::move(pv);
+      return true;
+    }
+    std::vector<std::string> all = gv;
+    for (std::string& v : pv) {
+      auto it = std::lower_bound(all.begin(), all.end(), v);
+      if (it == all.end() || *it != v) all.insert(it, std::move(v));
+    }
+    *g_vars = all;
+    *p_vars = std::move(all);
+    return true;
   }
 
   void Bind(const std::vector<std::string>& vars, int point, EvalEnv* env) {

@@ -230,8 +230,6 @@ class Parser {
 
   // ---- relations and operators ---------------------------------------------------------------
   absl::StatusOr<int32_t> ParseRelation() {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     ASSIGN_OR_RETURN(int32_t first, ParseSetExpr());
     if (Peek().kind != TokKind::kRel) return first;
     std::vector<int32_t> sides = {first};
@@ -336,13 +334,43 @@ class Parser {
         ASSIGN_OR_RETURN(int32_t q, New(NodeKind::kRatio, "", {lhs, b}));
         factors = {q};
       } else if (StartsOperand(t)) {
+        // Mixed numbers: "2 1/2", "2\frac{1}{2}" (an integer then a fraction of integers).
+        const bool int_before = factors.size() == 1 && IsIntLiteral(factors[0]);
+        if (int_before && t.kind == TokKind::kNumber && IsChar(Peek(1), '/') &&
+            Peek(2).kind == TokKind::kNumber && !IsChar(Peek(3), '^') &&
+            IsIntText(t.text) && IsIntText(Peek(2).text)) {
+          ASSIGN_OR_RETURN(int32_t n, New(NodeKind::kNumber, t.text));
+          ASSIGN_OR_RETURN(int32_t dn, New(NodeKind::kNumber, Peek(2).text));
+          Next();
+          Next();
+          Next();
+          ASSIGN_OR_RETURN(int32_t q, New(NodeKind::kDiv, "", {n, dn}));
+          ASSIGN_OR_RETURN(int32_t m, New(NodeKind::kAdd, "", {factors[0], q}));
+          factors = {m};
+          continue;
+        }
+        const bool frac_next = IsCmd(t, "frac") || IsCmd(t, "dfrac") || IsCmd(t, "tfrac");
         ASSIGN_OR_RETURN(int32_t b, ParsePower());
+        if (int_before && frac_next && tree_->at(b).kind == NodeKind::kDiv &&
+            IsIntLiteral(tree_->at(b).kids[0]) && IsIntLiteral(tree_->at(b).kids[1])) {
+          ASSIGN_OR_RETURN(int32_t m, New(NodeKind::kAdd, "", {factors[0], b}));
+          factors = {m};
+          continue;
+        }
         factors.push_back(b);
       } else {
         break;
       }
     }
     return flush();
+  }
+
+  static bool IsIntText(const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+  }
+  bool IsIntLiteral(int32_t i) const {
+    const Node& n = tree_->at(i);
+    return n.kind == NodeKind::kNumber && IsIntText(n.text);
   }
 
   // A product; unit words and \text{} factors next to real factors are dropped.
@@ -365,21 +393,15 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParseUnary() {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
-    if (AtChar('-')) {
+    if (AtChar('-') || AtChar('+') || AtCmd("pm") || AtCmd("mp")) {
+      Depth d(this);
+      RETURN_IF_ERROR(d.Check());
+      const bool minus = AtChar('-');
+      const bool plus = AtChar('+');
       Next();
       ASSIGN_OR_RETURN(int32_t a, ParseUnary());
-      return New(NodeKind::kNeg, "", {a});
-    }
-    if (AtChar('+')) {
-      Next();
-      return ParseUnary();
-    }
-    if (AtCmd("pm") || AtCmd("mp")) {
-      Next();
-      ASSIGN_OR_RETURN(int32_t a, ParseUnary());
-      return New(NodeKind::kPlusMinus, "", {a});
+      if (plus) return a;
+      return New(minus ? NodeKind::kNeg : NodeKind::kPlusMinus, "", {a});
     }
     return ParsePower();
   }
@@ -404,8 +426,6 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParsePower() {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     ASSIGN_OR_RETURN(int32_t base, ParsePostfix());
     while (true) {
       if (SkipDegree()) continue;
@@ -503,8 +523,6 @@ class Parser {
 
   // ---- primaries -----------------------------------------------------------------------------
   absl::StatusOr<int32_t> ParseBraceGroup() {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     Next();  // '{'
     if (AtChar('}')) {
       Next();
@@ -584,8 +602,6 @@ class Parser {
 
   // A macro argument: {group}, or one digit / letter / command.
   absl::StatusOr<int32_t> ParseArg() {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     if (AtChar('{')) return ParseBraceGroup();
     const Token& t = Peek();
     if (t.kind == TokKind::kNumber && t.text.size() > 1 && t.text[0] != '.') {
@@ -707,8 +723,6 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParseAbs() {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     Next();  // '|'
     ++abs_depth_;
     absl::StatusOr<int32_t> inner = ParseSetExpr();
@@ -721,8 +735,6 @@ class Parser {
 
   // ( ... ), [ ... ], with mixed closers for intervals.
   absl::StatusOr<int32_t> ParseBracketed() {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     const char open = Peek().text[0];
     Next();
     const int saved_abs = abs_depth_;
@@ -745,8 +757,6 @@ class Parser {
 
   // \sin x, \sin(x), \sin^2 x, \sin^{-1} x, \log_2 8, \log_{10}(x).
   absl::StatusOr<int32_t> ParseFunction(std::string name) {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     int32_t power = -1;
     int32_t base = -1;
     bool inverse = false;
@@ -859,8 +869,6 @@ class Parser {
       return New(NodeKind::kSymbol, op);
     }
     if (name == "{") {
-      Depth d(this);
-      RETURN_IF_ERROR(d.Check());
       ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
       if (!AtCmd("}")) return Unexpected("'\\}'");
       Next();
@@ -868,8 +876,6 @@ class Parser {
     }
     if (name == "emptyset" || name == "varnothing") return New(NodeKind::kSet);
     if (name == "lfloor" || name == "lceil") {
-      Depth d(this);
-      RETURN_IF_ERROR(d.Check());
       ASSIGN_OR_RETURN(int32_t a, ParseSetExpr());
       const char* closer = name == "lfloor" ? "rfloor" : "rceil";
       if (!AtCmd(closer)) return Unexpected(absl::StrCat("'\\", closer, "'"));
@@ -877,8 +883,6 @@ class Parser {
       return New(NodeKind::kFunc, name == "lfloor" ? "floor" : "ceil", {a});
     }
     if (name == "langle") {
-      Depth d(this);
-      RETURN_IF_ERROR(d.Check());
       ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
       if (!AtCmd("rangle")) return Unexpected("'\\rangle'");
       Next();
@@ -907,8 +911,6 @@ class Parser {
 
   // \sum_{k=a}^{b} body, \prod...: kept as an opaque function of (lower, upper, body).
   absl::StatusOr<int32_t> ParseBigOperator(const std::string& name) {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     int32_t lower = -1, upper = -1;
     for (int round = 0; round < 2; ++round) {
       if (AtChar('_')) {
@@ -930,8 +932,6 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParseEnvironment() {
-    Depth d(this);
-    RETURN_IF_ERROR(d.Check());
     const std::string env = RawArg();
     if (env == "array" && AtChar('{')) RawArg();  // column spec
     const bool matrix = IsMatrixEnv(env);
