@@ -51,6 +51,10 @@ int WriteWholeFile(const char* path, const std::string& content, mode_t mode) {
 
 }  // namespace
 
+void AddFileBind(MountPlan* plan, const std::string& source, const std::string& inside) {
+  plan->binds.push_back({source, plan->stage + inside, true, false, LockedFlags(source)});
+}
+
 std::string ScratchOptions(uint64_t bytes, bool sticky_world_writable) {
   return absl::StrCat("size=", bytes, ",nr_inodes=4096,mode=", sticky_world_writable ? "1777" : "0755",
                       ",uid=", kSandboxUid, ",gid=", kSandboxGid);

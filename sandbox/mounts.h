@@ -58,6 +58,9 @@ struct MountPlan {
 absl::StatusOr<MountPlan> MakeMountPlan(uint64_t scratch_bytes,
                                         const std::vector<std::string>& extra_ro_binds);
 
+// Adds a read-only bind of the host file `source` at `inside` (absolute, directly under /).
+void AddFileBind(MountPlan* plan, const std::string& source, const std::string& inside);
+
 // tmpfs options for a scratch mount of `bytes` owned by the sandbox uid ("size=…,mode=…").
 std::string ScratchOptions(uint64_t bytes, bool sticky_world_writable);
 

@@ -148,7 +148,9 @@ RunResult Classify(Supervised s, const CgroupSlot* slot, const Limits& limits) {
   const int64_t cg_cpu = slot != nullptr ? slot->CpuNanos() : -1;
   r.cpu_ms = cg_cpu >= 0 ? cg_cpu / 1000000 : s.exit.cpu_us / 1000;
   const int64_t cg_peak = slot != nullptr ? slot->PeakMemoryBytes() : -1;
-  r.peak_memory_kb = cg_peak >= 0 ? cg_peak / 1024 : s.exit.maxrss_kb;
+  // The cgroup counts every process and tmpfs, but not pages charged before the run (shared
+  // libraries, the zygote's heap); without it, rusage gives the largest process's RSS.
+  r.peak_memory_kb = cg_peak > 0 ? cg_peak / 1024 : s.exit.maxrss_kb;
   const int ws = s.exit.wait_status;
   if (WIFEXITED(ws)) r.exit_code = WEXITSTATUS(ws);
   if (WIFSIGNALED(ws)) r.signal = WTERMSIG(ws);
@@ -169,7 +171,7 @@ RunResult Classify(Supervised s, const CgroupSlot* slot, const Limits& limits) {
   } else if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
     r.status = RunStatus::kOk;
   } else if ((slot == nullptr || !slot->has_memory()) &&
-             r.peak_memory_kb * 10 >= limits.memory_mb * 1024 * 9) {
+             s.exit.maxrss_kb * 10 >= limits.memory_mb * 1024 * 9) {
     // No memory cgroup: RLIMIT_AS made an allocation fail near the cap.
     r.status = RunStatus::kMemoryLimit;
   } else {

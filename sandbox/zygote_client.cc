@@ -110,11 +110,11 @@ class WarmWatcher : public ExitWatcher {
 absl::StatusOr<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::string& binary,
                                                                   const MountPlan& mounts,
                                                                   bool can_setgroups) {
-  int exe = open(binary.c_str(), O_RDONLY | O_CLOEXEC);
-  if (exe < 0) return absl::NotFoundError(absl::StrCat("zygote binary ", binary, ": ", strerror(errno)));
+  if (access(binary.c_str(), X_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("zygote binary ", binary, ": ", strerror(errno)));
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    close(exe);
     return absl::UnavailableError(absl::StrCat("socketpair: ", strerror(errno)));
   }
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -127,20 +127,24 @@ absl::StatusOr<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::str
   static char env_home[] = "HOME=/work";
   static char env_tmp[] = "TMPDIR=/tmp";
   static char env_nobc[] = "PYTHONDONTWRITEBYTECODE=1";
+  // The binary lives outside the sandbox root; execve of a file on a mount outside our mount
+  // namespace is refused, so it is bound into the root.
+  MountPlan zygote_mounts = mounts;
+  AddFileBind(&zygote_mounts, binary, "/.rlvr-pyzygote");
+  static char exec_path[] = "/.rlvr-pyzygote";
   ChildPlan plan;
   plan.stdin_fd = devnull;
   plan.stdout_fd = devnull;
   plan.stderr_fd = 2;  // the zygote's own diagnostics go to our stderr
   plan.extra_fd = sv[1];
   plan.can_setgroups = can_setgroups;
-  plan.mounts = &mounts;
+  plan.mounts = &zygote_mounts;
   plan.apply_rlimits = false;
   plan.seccomp = nullptr;  // it creates namespaces for its runs; each run loads the filter
-  plan.exec_fd = exe;
+  plan.exec_path = exec_path;
   plan.argv = {arg0, nullptr};
   plan.envp = {env_path, env_lang, env_home, env_tmp, env_nobc, nullptr};
   absl::StatusOr<Launched> launched = Launch(plan, nullptr);
-  close(exe);
   close(devnull);
   close(sv[1]);
   if (!launched.ok()) return absl::UnavailableError(launched.status().message());
