@@ -122,8 +122,9 @@ def run(target, http, groups, args):
 
     reference = table[0][3]
     base_rate = samples / table[0][2]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"rlvr Python client: {len(groups)} groups x {args.k} = {samples} rewards per mode "
-          f"(server {target})")
+          f"(server {target}; {os.cpu_count()} CPUs, load average {load})")
     print(f"{'mode':<52} {'calls':>6} {'seconds':>8} {'rewards/s':>10} {'vs per-sample':>13} "
           f"{'same scores':>11}")
     for mode, calls, seconds, scores in table:

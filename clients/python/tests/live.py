@@ -41,3 +41,11 @@ def dead_target() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"127.0.0.1:{port}"
+
+
+def slow_group(count: int = 1024):
+    """(gold, responses): a group that takes the verifier a good fraction of a second (about 0.6 s
+    for 1024 responses here), so a 1 ms deadline reliably passes before it is done. A tiny deadline
+    on a fast request is not enough: a loopback answer can beat gRPC's millisecond timers."""
+    expr = "+".join(f"\\frac{{{i}}}{{{i + 1}}}" for i in range(1, 60))
+    return expr, ["\\boxed{" + expr + "}"] * count

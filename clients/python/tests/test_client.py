@@ -41,7 +41,7 @@ class ClientTest(unittest.TestCase):
         self.assertIsInstance(verdicts[0].reason, str)
 
     def test_invalid_gold_is_not_a_zero(self):
-        [verdict] = self.client.verify("\\frac{1}{", ["\\boxed{1}"])
+        [verdict] = self.client.verify("@@@", ["\\boxed{1}"])
         self.assertEqual(verdict.outcome, "invalid_gold")
         self.assertFalse(verdict.valid)
         self.assertIsNone(verdict.reward)
@@ -102,16 +102,20 @@ class ClientTest(unittest.TestCase):
         self.assertIn("gold", str(caught.exception))
 
     def test_tiny_deadline_is_a_clear_timeout(self):
+        gold, responses = live.slow_group()
         with self.assertRaises(rlvr.DeadlineExceededError) as caught:
-            self.client.verify(HALF, RESPONSES, timeout=1e-6)
+            self.client.verify(gold, responses, timeout=1e-3)
         self.assertIsInstance(caught.exception, TimeoutError)
-        self.assertIn("deadline", str(caught.exception))
+        self.assertIn("0.001 s deadline", str(caught.exception))
         self.assertIn(live.grpc_target(), str(caught.exception))
         with self.assertRaises(rlvr.DeadlineExceededError):
-            self.client.verify_batch([(HALF, RESPONSES)] * 4, timeout=1e-6)
-        with VerifierClient(live.grpc_target(), timeout=1e-6) as hurried:
+            self.client.verify_batch([(gold, responses)] * 2, timeout=1e-3)
+        results = self.client.verify_batch([(gold, responses), (HALF, RESPONSES)], batch_size=1,
+                                           timeout=1e-3, return_exceptions=True)
+        self.assertIsInstance(results[0], rlvr.DeadlineExceededError)
+        with VerifierClient(live.grpc_target(), timeout=1e-3) as hurried:
             with self.assertRaises(rlvr.DeadlineExceededError):
-                hurried.verify(HALF, RESPONSES)
+                hurried.verify(gold, responses)
         # The client still works after a deadline.
         self.assertEqual(self.client.verify(HALF, RESPONSES)[0].outcome, "correct")
 

@@ -26,6 +26,8 @@ CASES = [
     ("<|user|>Compute 6*7.<|assistant|>", "6*7 = \\boxed{42}", "42"),
     ("<|user|>Simplify (x+1)^2.<|assistant|>", "\\boxed{x^2+2x+1}", "(x+1)^2"),
     ("<|user|>What is 3/4?<|assistant|>", "The answer is $\\frac{3}{4}$.", "0.75"),
+    # The prompt holds the gold number and the response none: only the response may be verified.
+    ("<|user|>Is 42 the answer? Reply with the number.<|assistant|>", "I cannot tell.", "42"),
 ]
 
 
@@ -87,21 +89,21 @@ class HttpRewardTest(unittest.TestCase):
             post(base + OPENRLHF_PATH, body)
         self.assertEqual(caught.exception.code, 400)
 
-    def test_openrlhf_invalid_label_is_not_a_silent_zero(self):
-        body = {"query": [CASES[0][0] + CASES[0][1]], "prompts": [CASES[0][0]], "labels": ["\\frac{1}{"]}
-        base = live.http_url()
-        require_endpoint(self, OPENRLHF_PATH, {"query": [CASES[0][0] + CASES[0][1]],
-                                               "prompts": [CASES[0][0]], "labels": [CASES[0][2]]})
-        try:
-            status, answer = post(base + OPENRLHF_PATH, body)
-        except urllib.error.HTTPError as error:
-            self.assertGreaterEqual(error.code, 400)  # refused loudly: fine
-            return
-        # Answered: the failure must be visible (a non-number reward, or counted in extra_logs).
-        reward = answer["rewards"][0]
-        logs = json.dumps(answer.get("extra_logs", {}))
-        self.assertTrue(not isinstance(reward, (int, float)) or "invalid" in logs or "valid" in logs,
-                        f"invalid label scored as a plain {reward!r}: {answer}")
+    def test_openrlhf_invalid_label_is_refused_not_zero(self):
+        good = {"query": [CASES[0][0] + CASES[0][1]], "prompts": [CASES[0][0]], "labels": [CASES[0][2]]}
+        require_endpoint(self, OPENRLHF_PATH, good)
+        body = {"query": [p + r for p, r, _ in CASES[:2]], "prompts": [p for p, _, _ in CASES[:2]],
+                "labels": ["@@@", CASES[1][2]]}
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            post(live.http_url() + OPENRLHF_PATH, body)
+        self.assertEqual(caught.exception.code, 422)
+        error = json.loads(caught.exception.read().decode())
+        self.assertEqual(error["invalid"], [0])
+        self.assertIn("invalid_gold", error["error"])
+        # Opting in to zeros: the invalid sample is visible in extra_logs.
+        status, answer = post(live.http_url() + OPENRLHF_PATH + "?on_invalid=zero", body)
+        self.assertEqual(answer["rewards"], [0.0, 0.0])
+        self.assertEqual(answer["extra_logs"]["rlvr_valid"], [0.0, 1.0])
 
     def test_slime_reward_matches_grpc(self):
         for (prompt, response, label), verdict in zip(CASES, self.grpc_scores):
@@ -110,6 +112,15 @@ class HttpRewardTest(unittest.TestCase):
             self.assertEqual(status, 200)
             self.assertIsInstance(answer, (int, float), answer)
             self.assertEqual(float(answer), verdict.score, (prompt, response, label))
+
+    def test_slime_invalid_label_is_refused_not_zero(self):
+        require_endpoint(self, SLIME_PATH, {"prompt": "p", "response": "\\boxed{1}", "label": "1"})
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            post(live.http_url() + SLIME_PATH, {"prompt": "p", "response": "\\boxed{1}", "label": "@@@"})
+        self.assertEqual(caught.exception.code, 422)
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            post(live.http_url() + SLIME_PATH, {"prompt": "p", "response": "\\boxed{1}"})
+        self.assertEqual(caught.exception.code, 400)
 
 
 if __name__ == "__main__":

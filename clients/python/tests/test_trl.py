@@ -60,7 +60,7 @@ class TRLRewardTest(unittest.TestCase):
             custom.close()
 
     def test_invalid_gold_and_missing_gold_are_none_and_counted(self):
-        answers = ["\\frac12", "\\frac{1}{", None, "4"]
+        answers = ["\\frac12", "@@@", None, "4"]
         with self.assertLogs("rlvr.trl", "WARNING") as logs:
             rewards = self.call(answer=answers)
         self.assertIn("2 of 4 samples masked", logs.output[0])
@@ -74,7 +74,7 @@ class TRLRewardTest(unittest.TestCase):
         strict = make_reward_func(live.grpc_target(), on_failure="raise")
         try:
             with self.assertRaises(rlvr.VerificationFailed) as caught:
-                self.call(strict, answer=["\\frac12", "\\frac{1}{", "1", "4"])
+                self.call(strict, answer=["\\frac12", "@@@", "1", "4"])
             self.assertEqual(caught.exception.index, 1)
             self.assertEqual(caught.exception.verdict.outcome, "invalid_gold")
             self.assertIn("invalid_gold", str(caught.exception))
@@ -98,17 +98,21 @@ class TRLRewardTest(unittest.TestCase):
             raising.close()
 
     def test_tiny_deadline_masks(self):
-        hurried = make_reward_func(live.grpc_target(), timeout=1e-6)
+        gold, responses = live.slow_group()
+        hurried = make_reward_func(live.grpc_target(), timeout=1e-3)
         try:
-            with self.assertLogs("rlvr.trl", "WARNING"):
-                self.assertEqual(self.call(hurried, answer=ANSWERS), [None] * 4)
-            self.assertEqual(hurried.counters["rpc_error"], 4)
+            with self.assertLogs("rlvr.trl", "WARNING") as logs:
+                rewards = hurried(prompts=["p"] * len(responses), completions=responses,
+                                  answer=[gold] * len(responses))
+            self.assertEqual(rewards, [None] * len(responses))
+            self.assertEqual(hurried.counters["rpc_error"], len(responses))
+            self.assertIn("deadline", logs.output[0])
         finally:
             hurried.close()
 
     def test_rewards_are_finite_floats_or_none(self):
         with self.assertLogs("rlvr.trl", "WARNING"):
-            rewards = self.call(answer=["\\frac12", "\\frac{1}{", "1", "4"])
+            rewards = self.call(answer=["\\frac12", "@@@", "1", "4"])
         for r in rewards:
             self.assertTrue(r is None or (isinstance(r, float) and math.isfinite(r)))
 

@@ -42,37 +42,39 @@ class VerlTest(unittest.TestCase):
 
     def test_invalid_gold_raises_by_default(self):
         with self.assertRaises(rlvr.VerificationFailed) as caught:
-            self.score("\\boxed{1}", "\\frac{1}{")
+            self.score("\\boxed{1}", "@@@")
         self.assertIn("invalid_gold", str(caught.exception))
         self.assertIn("openai/gsm8k", str(caught.exception))
         with self.assertRaises(rlvr.VerificationFailed):
             self.score("\\boxed{1}", None)
 
     def test_invalid_gold_nan_when_asked(self):
-        self.assertTrue(math.isnan(self.score("\\boxed{1}", "\\frac{1}{", on_failure="nan")))
+        self.assertTrue(math.isnan(self.score("\\boxed{1}", "@@@", on_failure="nan")))
         result = self.score("\\boxed{1}", "", on_failure="nan", return_dict=True)
         self.assertTrue(math.isnan(result["score"]))
         self.assertIs(result["valid"], False)
         os.environ["RLVR_ON_FAILURE"] = "nan"
-        self.assertTrue(math.isnan(self.score("\\boxed{1}", "\\frac{1}{")))
+        self.assertTrue(math.isnan(self.score("\\boxed{1}", "@@@")))
 
     def test_rpc_failure_raises(self):
         with self.assertRaises(rlvr.UnavailableError):
             self.score("\\boxed{1}", "1", target=live.dead_target(), timeout=5)
+        gold, responses = live.slow_group()
         with self.assertRaises(rlvr.DeadlineExceededError):
-            self.score("\\boxed{1}", "1", timeout=1e-6)
+            verl.compute_score_batch(["m"] * len(responses), responses, [gold] * len(responses),
+                                     timeout=1e-3)
 
     def test_batch(self):
         scores = verl.compute_score_batch(
             data_sources=["math"] * 4, solution_strs=["\\boxed{1}", "\\boxed{2}", "\\boxed{3}", "no"],
             ground_truths=["1", "1", "3", "3"], extra_infos=[{}] * 4)
         self.assertEqual(scores, [1.0, 0.0, 1.0, 0.0])
-        dicts = verl.compute_score_batch(["m", "m"], ["\\boxed{1}", "\\boxed{1}"], ["1", "\\frac{1}{"],
+        dicts = verl.compute_score_batch(["m", "m"], ["\\boxed{1}", "\\boxed{1}"], ["1", "@@@"],
                                          return_dict=True, on_failure="nan")
         self.assertEqual(dicts[0], {"score": 1.0, "acc": 1.0, "valid": True})
         self.assertFalse(dicts[1]["valid"])
         with self.assertRaises(rlvr.VerificationFailed) as caught:
-            verl.compute_score_batch(["m", "m"], ["\\boxed{1}", "\\boxed{1}"], ["1", "\\frac{1}{"])
+            verl.compute_score_batch(["m", "m"], ["\\boxed{1}", "\\boxed{1}"], ["1", "@@@"])
         self.assertEqual(caught.exception.index, 1)
 
     def test_unknown_reward_kwargs_are_ignored(self):
