@@ -166,8 +166,9 @@ class Comparer {
       return No("gold is an equation, the answer is not");
     }
     if (IsEquation(p)) {
-      if (IsAssignTarget(p_, p.kids[0])) return CompareNodes(gi, p.kids[1]);
-      return No("the answer is an equation, gold is not");
+      // Gold decides: it is not an equation, so the answer's final value (right side) counts,
+      // as in "1/2 = 10/9" read as 10/9.
+      return CompareNodes(gi, p.kids[1]);
     }
     // Inequalities and intervals.
     if (IsInequality(g) && IsInequality(p)) return CompareInequalities(gi, pi);

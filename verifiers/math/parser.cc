@@ -1120,6 +1120,134 @@ absl::StatusOr<int32_t> ExpandPm(Tree* tree, int32_t i, int64_t max_nodes) {
   return i;
 }
 
+// ---- matrix arithmetic: sums, differences, scalar multiples, products and small powers of
+// matrix literals are folded into one matrix of scalar expressions.
+
+class MatrixFolder {
+ public:
+  MatrixFolder(Tree* tree, int64_t max_nodes) : tree_(tree), max_nodes_(max_nodes) {}
+
+  absl::StatusOr<int32_t> Fold(int32_t i) {
+    if (tree_->size() > max_nodes_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("matrix arithmetic needs more than ", max_nodes_, " nodes"));
+    }
+    std::vector<int32_t> kids = tree_->at(i).kids;
+    for (int32_t& k : kids) {
+      ASSIGN_OR_RETURN(k, Fold(k));
+    }
+    tree_->mutable_at(i).kids = kids;
+    const Node n = tree_->at(i);
+    auto is_m = [&](int32_t k) { return tree_->at(k).kind == NodeKind::kMatrix; };
+    const bool any = std::any_of(kids.begin(), kids.end(), is_m);
+    if (!any) return i;
+    switch (n.kind) {
+      case NodeKind::kAdd:
+      case NodeKind::kSub: {
+        if (!std::all_of(kids.begin(), kids.end(), is_m)) return i;
+        int32_t acc = kids[0];
+        for (size_t k = 1; k < kids.size(); ++k) {
+          ASSIGN_OR_RETURN(acc, Elementwise(acc, kids[k], n.kind));
+          if (acc < 0) return i;
+        }
+        return acc;
+      }
+      case NodeKind::kNeg: {
+        ASSIGN_OR_RETURN(int32_t m, Scale(kids[0], -1));
+        return m;
+      }
+      case NodeKind::kMul: {
+        int32_t acc = -1;
+        std::vector<int32_t> scalars;
+        for (int32_t k : kids) {
+          if (!is_m(k)) {
+            scalars.push_back(k);
+          } else if (acc < 0) {
+            acc = k;
+          } else {
+            ASSIGN_OR_RETURN(acc, Product(acc, k));
+            if (acc < 0) return i;
+          }
+        }
+        for (int32_t c : scalars) {
+          ASSIGN_OR_RETURN(acc, Scale(acc, c));
+        }
+        return acc;
+      }
+      case NodeKind::kPow: {
+        const Node& e = tree_->at(kids[1]);
+        if (!is_m(kids[0]) || e.kind != NodeKind::kNumber || e.text.size() != 1 ||
+            e.text[0] < '1' || e.text[0] > '8') {
+          return i;
+        }
+        int32_t acc = kids[0];
+        for (int k = 1; k < e.text[0] - '0'; ++k) {
+          ASSIGN_OR_RETURN(acc, Product(acc, kids[0]));
+          if (acc < 0) return i;
+        }
+        return acc;
+      }
+      default:
+        return i;
+    }
+  }
+
+ private:
+  int32_t NewMatrix(int32_t rows, int32_t cols, std::vector<int32_t> cells) {
+    int32_t m = tree_->Add(NodeKind::kMatrix, "pmatrix", std::move(cells));
+    tree_->mutable_at(m).rows = rows;
+    tree_->mutable_at(m).cols = cols;
+    return m;
+  }
+
+  // -1 when the shapes differ.
+  absl::StatusOr<int32_t> Elementwise(int32_t a, int32_t b, NodeKind op) {
+    const Node ma = tree_->at(a), mb = tree_->at(b);
+    if (ma.rows != mb.rows || ma.cols != mb.cols) return -1;
+    std::vector<int32_t> cells;
+    for (size_t k = 0; k < ma.kids.size(); ++k) {
+      cells.push_back(tree_->Add(op, "", {ma.kids[k], mb.kids[k]}));
+    }
+    return NewMatrix(ma.rows, ma.cols, std::move(cells));
+  }
+
+  // `c` is a node index, or -1 for negation.
+  absl::StatusOr<int32_t> Scale(int32_t m, int32_t c) {
+    const Node mm = tree_->at(m);
+    std::vector<int32_t> cells;
+    for (int32_t e : mm.kids) {
+      cells.push_back(c < 0 ? tree_->Add(NodeKind::kNeg, "", {e})
+                            : tree_->Add(NodeKind::kMul, "", {c, e}));
+    }
+    return NewMatrix(mm.rows, mm.cols, std::move(cells));
+  }
+
+  absl::StatusOr<int32_t> Product(int32_t a, int32_t b) {
+    const Node ma = tree_->at(a), mb = tree_->at(b);
+    if (ma.cols != mb.rows) return -1;
+    if (static_cast<int64_t>(ma.rows) * mb.cols * ma.cols * 3 + tree_->size() > max_nodes_) {
+      return absl::ResourceExhaustedError("matrix product is too large");
+    }
+    std::vector<int32_t> cells;
+    for (int32_t r = 0; r < ma.rows; ++r) {
+      for (int32_t c = 0; c < mb.cols; ++c) {
+        std::vector<int32_t> terms;
+        for (int32_t k = 0; k < ma.cols; ++k) {
+          terms.push_back(tree_->Add(NodeKind::kMul, "",
+                                     {ma.kids[static_cast<size_t>(r * ma.cols + k)],
+                                      mb.kids[static_cast<size_t>(k * mb.cols + c)]}));
+        }
+        cells.push_back(terms.size() == 1 ? terms[0]
+                                          : tree_->Add(NodeKind::kAdd, "", std::move(terms)));
+      }
+    }
+    return NewMatrix(ma.rows, mb.cols, std::move(cells));
+  }
+
+  Tree* tree_;
+  int64_t max_nodes_;
+};
+
 // "1000,99" / "1,22" / "0,111": a decimal comma when the whole answer is one such number and the
 // part after the comma cannot be a thousands group.
 std::string DecimalComma(std::string_view text) {
@@ -1176,6 +1304,11 @@ absl::Status ParseMath(std::string_view text, const WorkBudget& budget, Tree* tr
   RETURN_IF_ERROR(NormalizeRelations(tree, tree->root(), budget.max_nodes));
   ASSIGN_OR_RETURN(int32_t root, ExpandPm(tree, tree->root(), budget.max_nodes));
   tree->set_root(root);
+  if (Contains(*tree, root, NodeKind::kMatrix)) {
+    MatrixFolder folder(tree, budget.max_nodes * 4);
+    ASSIGN_OR_RETURN(root, folder.Fold(root));
+    tree->set_root(root);
+  }
   return absl::OkStatus();
 }
 

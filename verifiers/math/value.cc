@@ -464,7 +464,9 @@ absl::StatusOr<Scalar> RationalPowInt(const Rational& a, long e, ArithBudget* bu
   }
   const unsigned long ue = e < 0 ? static_cast<unsigned long>(-(e + 1)) + 1UL
                                  : static_cast<unsigned long>(e);
-  const double est = static_cast<double>(a.Bits()) * static_cast<double>(ue);
+  const double est = static_cast<double>(std::max(mpz_sizeinbase(mpq_numref(a.get()), 2),
+                                                  mpz_sizeinbase(mpq_denref(a.get()), 2))) *
+                     static_cast<double>(ue);
   if (est <= static_cast<double>(budget->max_integer_bits)) {
     RETURN_IF_ERROR(Spend(budget, 1 + static_cast<int64_t>(est / 256)));
     Rational r;
@@ -840,7 +842,7 @@ ScalarEq RoundedEqual(const Scalar& a, const Scalar& b, int precision) {
   return ScalarEq::kEqual;
 }
 
-// |a-b| <= tol * max(|a|, |b|), or both below `floor`.
+// |a-b| <= max(tol * max(|a|, |b|), floor).
 bool Close(const Scalar& a, const Scalar& b, mpfr_srcptr tol, mpfr_srcptr floor) {
   Real ar, ai, br, bi, d, t, ma, mb;
   a.ToComplex(&ar, &ai);
@@ -851,8 +853,8 @@ bool Close(const Scalar& a, const Scalar& b, mpfr_srcptr tol, mpfr_srcptr floor)
   mpfr_hypot(ma.get(), ar.get(), ai.get(), MPFR_RNDN);
   mpfr_hypot(mb.get(), br.get(), bi.get(), MPFR_RNDN);
   mpfr_max(ma.get(), ma.get(), mb.get(), MPFR_RNDN);
-  mpfr_max(ma.get(), ma.get(), floor, MPFR_RNDN);
   mpfr_mul(ma.get(), ma.get(), tol, MPFR_RNDN);
+  mpfr_max(ma.get(), ma.get(), floor, MPFR_RNDN);
   return mpfr_lessequal_p(d.get(), ma.get()) != 0;
 }
 
@@ -894,7 +896,7 @@ ScalarEq CompareScalars(const Scalar& a, const Scalar& b, int precision) {
   if (a.is_rational() && b.is_rational()) return ScalarEq::kDifferent;
   Real tol, floor;
   mpfr_set_ui_2exp(tol.get(), 1, -200, MPFR_RNDN);
-  mpfr_set_ui_2exp(floor.get(), 1, -180, MPFR_RNDN);
+  mpfr_set_ui_2exp(floor.get(), 1, -220, MPFR_RNDN);  // cancellation residue of 256-bit sums
   return Close(a, b, tol.get(), floor.get()) ? ScalarEq::kEqual : ScalarEq::kDifferent;
 }
 
@@ -904,7 +906,7 @@ ScalarEq CompareWithTolerance(const Scalar& a, const Scalar& b, double rel_tol) 
   if (a.is_rational() && b.is_rational() && a.rational() == b.rational()) return ScalarEq::kEqual;
   Real tol, floor;
   mpfr_set_d(tol.get(), rel_tol, MPFR_RNDN);
-  mpfr_set_ui(floor.get(), 1, MPFR_RNDN);
+  mpfr_set_d(floor.get(), rel_tol, MPFR_RNDN);  // absolute below magnitude 1
   return Close(a, b, tol.get(), floor.get()) ? ScalarEq::kEqual : ScalarEq::kDifferent;
 }
 

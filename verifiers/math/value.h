@@ -142,7 +142,8 @@ enum class ScalarEq { kEqual, kDifferent, kUnknown };
 
 // Equality of two values. Rationals compare exactly. When either side is inexact (came from a
 // decimal literal), both are rounded to `precision` decimal places (half away from zero) and
-// compared. Otherwise MPFR values compare with a relative tolerance of 2^-200 (absolute near 0).
+// compared. Otherwise MPFR values compare with a relative tolerance of 2^-200 (absolute 2^-220
+// near 0, the residue of cancellation at 256 bits).
 // Overflowed values differ from every finite value; two overflows of the same sign are kUnknown.
 ScalarEq CompareScalars(const Scalar& a, const Scalar& b, int precision);
 
