@@ -28,7 +28,7 @@ from rlvr._proto import common_pb2, verifier_pb2, verifier_pb2_grpc
 from rlvr.errors import VerifierError, code_from_number, error_from_code, error_from_rpc
 from rlvr.problems import as_problem
 
-__all__ = ["Verdict", "VerifierClient", "AsyncVerifierClient", "DEFAULT_TARGET", "default_target"]
+__all__ = ["Verdict", "CaseResult", "VerifierClient", "AsyncVerifierClient", "DEFAULT_TARGET", "default_target"]
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # the server's per-message limit
@@ -52,12 +52,25 @@ def _outcome_name(value: int) -> str:
 
 
 @dataclass(frozen=True)
+class CaseResult:
+    """Code problems: the result of one test case (status "passed", "wrong_answer", "runtime_error",
+    "time_limit", "memory_limit", "output_limit", "compile_error", "skipped", "sandbox_error")."""
+
+    status: str
+    wall_ms: int = 0
+    cpu_ms: int = 0
+    stderr_excerpt: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The verifier's verdict for one response.
 
     outcome: "correct", "incorrect", "no_answer", "no_code", "invalid_gold", "budget_exceeded",
     "error" (see the top-level README). score: the reward in [0, 1], meaningful only when valid.
     valid: False when the verifier could not score the response: that is "no reward signal", never a 0.
+    Code problems also fill tests_passed, tests_total and tests (one CaseResult per test case run).
     """
 
     outcome: str
@@ -68,6 +81,7 @@ class Verdict:
     tests_passed: int = 0
     tests_total: int = 0
     latency_us: float = 0.0
+    tests: Tuple[CaseResult, ...] = ()
 
     @property
     def correct(self) -> bool:
@@ -83,7 +97,10 @@ class Verdict:
         return cls(outcome=_outcome_name(verdict.outcome), score=verdict.score, valid=verdict.valid,
                    extracted=verdict.extracted, reason=verdict.reason,
                    tests_passed=verdict.tests_passed, tests_total=verdict.tests_total,
-                   latency_us=verdict.latency_us)
+                   latency_us=verdict.latency_us,
+                   tests=tuple(CaseResult(status=t.status, wall_ms=t.wall_ms, cpu_ms=t.cpu_ms,
+                                          stderr_excerpt=t.stderr_excerpt, detail=t.detail)
+                               for t in getattr(verdict, "tests", ())))
 
 
 def _check_timeout(timeout: Any, name: str = "timeout") -> float:

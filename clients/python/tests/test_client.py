@@ -119,15 +119,25 @@ class ClientTest(unittest.TestCase):
         # The client still works after a deadline.
         self.assertEqual(self.client.verify(HALF, RESPONSES)[0].outcome, "correct")
 
-    def test_code_problem_is_unimplemented(self):
+    def test_code_problem_unimplemented_is_a_clear_error(self):
         problem = code_problem({"type": "stdio", "cases": [{"input": "1 2\n", "output": "3\n"}]})
-        with self.assertRaises(rlvr.UnimplementedError) as caught:
-            self.client.verify(problem, ["```python\nprint(sum(map(int, input().split())))\n```"])
-        self.assertIsInstance(caught.exception, NotImplementedError)
-        self.assertIn("does not implement", str(caught.exception))
-        results = self.client.verify_batch([(problem, ["x"]), (HALF, RESPONSES)], return_exceptions=True)
-        self.assertIsInstance(results[0], rlvr.UnimplementedError)
-        self.assertEqual(results[1][0].outcome, "correct")
+        program = "```python\nprint(sum(map(int, input().split())))\n```"
+        try:
+            [verdict] = self.client.verify(problem, [program])
+        except rlvr.UnimplementedError as error:  # today's math-only verifier
+            self.assertIsInstance(error, NotImplementedError)
+            self.assertIn("does not implement", str(error))
+            self.assertIn("CODE", str(error))
+            results = self.client.verify_batch([(problem, [program]), (HALF, RESPONSES)],
+                                               return_exceptions=True)
+            self.assertIsInstance(results[0], rlvr.UnimplementedError)
+            self.assertEqual(results[1][0].outcome, "correct")
+            return
+        # A verifier build with code support: the program passes, or the verdict says why not.
+        if verdict.valid:
+            self.assertEqual(verdict.outcome, "correct", verdict)
+        else:
+            self.assertTrue(verdict.reason, verdict)
 
     def test_unreachable_server(self):
         with VerifierClient(live.dead_target(), timeout=5) as client:
@@ -138,6 +148,22 @@ class ClientTest(unittest.TestCase):
                 client.verify_batch([(HALF, RESPONSES)])
             with self.assertRaises(rlvr.UnavailableError):
                 client.wait_ready(0.2)
+
+
+class VerdictTest(unittest.TestCase):
+    """Verdict.from_proto on messages the math server does not send yet (code verdicts)."""
+
+    def test_code_verdict_fields(self):
+        message = common_pb2.Verdict(outcome=common_pb2.OUTCOME_INCORRECT, score=0.5, valid=True,
+                                     tests_passed=1, tests_total=2)
+        message.tests.add(status="passed", wall_ms=3, cpu_ms=2)
+        message.tests.add(status="wrong_answer", detail="expected 3, got 4")
+        verdict = rlvr.Verdict.from_proto(message)
+        self.assertEqual((verdict.outcome, verdict.score, verdict.tests_passed, verdict.tests_total),
+                         ("incorrect", 0.5, 1, 2))
+        self.assertEqual(verdict.tests, (rlvr.CaseResult("passed", 3, 2),
+                                         rlvr.CaseResult("wrong_answer", detail="expected 3, got 4")))
+        self.assertEqual(rlvr.Verdict.from_proto(common_pb2.Verdict(outcome=99)).outcome, "unknown_99")
 
 
 class BadInputTest(unittest.TestCase):
