@@ -28,7 +28,8 @@ from rlvr._proto import common_pb2, verifier_pb2, verifier_pb2_grpc
 from rlvr.errors import VerifierError, code_from_number, error_from_code, error_from_rpc
 from rlvr.problems import as_problem
 
-__all__ = ["Verdict", "CaseResult", "VerifierClient", "AsyncVerifierClient", "DEFAULT_TARGET", "default_target"]
+__all__ = ["Verdict", "CaseResult", "VerifierClient", "AsyncVerifierClient", "DEFAULT_TARGET",
+           "default_target"]
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # the server's per-message limit

@@ -63,7 +63,8 @@ class HttpRewardTest(unittest.TestCase):
         cls.client.close()
 
     def test_verify_json_matches_grpc(self):
-        body = {"request_id": "http-1", "problem": {"kind": "PROBLEM_KIND_MATH", "math": {"gold": "\\frac12"}},
+        body = {"request_id": "http-1",
+                "problem": {"kind": "PROBLEM_KIND_MATH", "math": {"gold": "\\frac12"}},
                 "responses": [CASES[0][1], CASES[1][1]]}
         status, answer = require_endpoint(self, "/v1/verify", body)
         self.assertEqual(status, 200)

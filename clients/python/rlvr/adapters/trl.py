@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -85,12 +86,20 @@ class RewardFunction:
         self.batch_size = batch_size
         self.on_failure = on_failure
         self.problem_options = dict(problem_options or {})
+        self._target, self._timeout = target, timeout
+        self._own_client = client is None
         self._client = client if client is not None else VerifierClient(target, timeout=timeout)
+        self._pid = os.getpid()
         self.counters: collections.Counter = collections.Counter()
         self.outcomes: collections.Counter = collections.Counter()
 
     @property
     def client(self) -> VerifierClient:
+        """The client; one of our own is re-created in a forked child (a gRPC channel must not be
+        used across a fork)."""
+        if self._own_client and os.getpid() != self._pid:
+            self._client = VerifierClient(self._target, timeout=self._timeout)
+            self._pid = os.getpid()
         return self._client
 
     def _golds(self, kwargs: Dict[str, Any], count: int) -> Sequence[Any]:
@@ -120,7 +129,7 @@ class RewardFunction:
             raise ValueError(f"{len(prompts)} prompts for {len(completions)} completions")
         texts = [completion_text(c, i) for i, c in enumerate(completions)]
         golds = self._golds(kwargs, len(texts))
-        results = verify_rows(self._client, golds, texts, batch_size=self.batch_size,
+        results = verify_rows(self.client, golds, texts, batch_size=self.batch_size,
                               problem_options=self.problem_options)
 
         self.counters["calls"] += 1
