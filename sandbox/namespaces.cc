@@ -19,6 +19,8 @@ uint64_t RunNamespaceFlags() {
   return CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
 }
 
+uint64_t WarmRunNamespaceFlags() { return RunNamespaceFlags() & ~uint64_t{CLONE_NEWNET}; }
+
 pid_t CloneWithPidfd(uint64_t flags, int* pidfd) {
   struct clone_args args;
   std::memset(&args, 0, sizeof(args));

@@ -23,8 +23,14 @@ inline constexpr gid_t kSandboxGid = 1000;
 // The host uid/gid that kSandboxUid maps to when the host runs as root ("nobody").
 inline constexpr uid_t kHostNobody = 65534;
 
-// Flags for a run: every namespace but cgroup (see file comment).
+// Flags for a cold run: every namespace but cgroup (see file comment).
 uint64_t RunNamespaceFlags();
+
+// Flags for a warm run cloned by the zygote: as a cold run, but the network namespace is the
+// zygote's own — already empty, with loopback down — because a fresh one costs more than the
+// rest of the run's start-up. Cross-run abstract sockets are closed by Landlock (landlock.h);
+// without Landlock the zygote falls back to RunNamespaceFlags().
+uint64_t WarmRunNamespaceFlags();
 
 // Async-signal-safe. clone3() with `flags` | CLONE_PIDFD and SIGCHLD, fork-like (returns 0 in the
 // child, which continues on a copy of the caller's stack). Sets *pidfd in the parent. Returns -1

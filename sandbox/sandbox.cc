@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "sandbox/cgroups.h"
+#include "sandbox/landlock.h"
 #include "sandbox/launcher.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
@@ -50,7 +51,7 @@ std::string Mechanisms::Describe() const {
       "sandbox: running as ", root ? "root" : "non-root", "; namespaces ",
       namespaces ? "on" : "OFF", ", seccomp ", seccomp ? "on" : "OFF", ", cgroup ", cgroup_version,
       " (memory ", cgroup_memory ? "on" : "OFF", ", pids ", cgroup_pids ? "on" : "OFF", ", cpu ",
-      cgroup_cpu ? "on" : "OFF", "), warm python ", warm_python ? "on" : "OFF", "\n");
+      cgroup_cpu ? "on" : "OFF", "), landlock ", landlock ? "on" : "OFF", ", warm python ", warm_python ? "on" : "OFF", "\n");
   for (const std::string& m : missing) absl::StrAppend(&out, "sandbox: not enabled: ", m, "\n");
   return out;
 }
@@ -240,6 +241,12 @@ class SandboxImpl : public Sandbox {
     } else {
       mech_.missing.push_back(absl::StrCat("seccomp: ", prog.status().message()));
     }
+    if (absl::Status s = ProbeLandlockScopes(); s.ok()) {
+      mech_.landlock = true;
+    } else {
+      mech_.missing.push_back(absl::StrCat("landlock scopes: ", s.message(),
+                                           "; warm runs then pay for a network namespace each"));
+    }
     cgroups_ = CgroupPool::Create();
     const CgroupPool::Availability& a = cgroups_->availability();
     mech_.cgroup_version = a.version;
@@ -324,6 +331,7 @@ class SandboxImpl : public Sandbox {
     plan.rlimits = MakeRlimitPlan(Rlimits(limits));
     sock_fprog prog = seccomp_;
     plan.seccomp = mech_.seccomp ? &prog : nullptr;
+    plan.landlock = mech_.landlock;
     plan.exec_path = exec_path.c_str();
     for (const std::string& a : argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
     plan.argv.push_back(nullptr);

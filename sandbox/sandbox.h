@@ -87,6 +87,7 @@ struct RunResult {
 struct Mechanisms {
   bool namespaces = false;      // user, pid, mount, net, ipc, uts, cgroup
   bool seccomp = false;
+  bool landlock = false;        // abstract-socket and signal scoping per run
   std::string cgroup_version;   // "v2", "v1" or "none"
   bool cgroup_memory = false, cgroup_pids = false, cgroup_cpu = false;
   bool warm_python = false;

@@ -12,6 +12,7 @@
 #include <cerrno>
 
 #include "sandbox/credentials.h"
+#include "sandbox/landlock.h"
 #include "sandbox/seccomp_policy.h"
 #include "sandbox/setup_step.h"
 
@@ -105,6 +106,9 @@ void RunChild(const ChildPlan& plan) {
   }
   if (int err = DropCapabilities(); err != 0) fail(SetupStep::kDropCapabilities, err);
   if (int err = SetNoNewPrivs(); err != 0) fail(SetupStep::kNoNewPrivs, err);
+  if (plan.landlock) {
+    if (int err = ApplyLandlockScopes(); err != 0) fail(SetupStep::kLandlock, err);
+  }
   if (plan.seccomp != nullptr) {
     if (int err = LoadSeccompProgram(*plan.seccomp); err != 0) fail(SetupStep::kSeccomp, err);
   }

@@ -32,6 +32,7 @@ struct ChildPlan {
   std::vector<PlacedFile> files;
   bool apply_rlimits = true;
   RlimitPlan rlimits;
+  bool landlock = false;                // apply the Landlock scopes (landlock.h)
   const sock_fprog* seccomp = nullptr;  // null: no filter (the zygote, which needs clone flags)
   int exec_fd = -1;                     // >= 0: execveat(exec_fd, "") instead of exec_path
   const char* exec_path = nullptr;

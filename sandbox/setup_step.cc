@@ -34,6 +34,7 @@ const char* SetupStepName(SetupStep step) {
     case SetupStep::kSetRlimits: return "setrlimit";
     case SetupStep::kDropCapabilities: return "drop capabilities";
     case SetupStep::kNoNewPrivs: return "PR_SET_NO_NEW_PRIVS";
+    case SetupStep::kLandlock: return "landlock scopes";
     case SetupStep::kSeccomp: return "load seccomp filter";
     case SetupStep::kExec: return "execve";
     case SetupStep::kReadSpec: return "read warm-run spec";

@@ -38,6 +38,7 @@ enum class SetupStep : int32_t {
   kSetRlimits,
   kDropCapabilities,
   kNoNewPrivs,
+  kLandlock,
   kSeccomp,
   kExec,
   kReadSpec,

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "sandbox/credentials.h"
+#include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/seccomp_policy.h"
@@ -145,7 +146,8 @@ int RunScript(const std::vector<std::string>& argv) {
 
 // The run, as pid 1 of its namespaces. Never returns.
 [[noreturn]] void RunChildOfZygote(int sync_fd, int status_fd, int stdin_fd, int stdout_fd,
-                                   int stderr_fd, int spec_fd, const sock_fprog* seccomp) {
+                                   int stderr_fd, int spec_fd, const sock_fprog* seccomp,
+                                   bool landlock) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // The status socket becomes fd 3 (reports), everything else is closed but our inputs.
   if (dup2(status_fd, 100) < 0 || dup2(stdin_fd, 101) < 0 || dup2(stdout_fd, 102) < 0 ||
@@ -193,6 +195,9 @@ int RunScript(const std::vector<std::string>& argv) {
   if (int err = ApplyRlimits(MakeRlimitPlan(spec->rlimits)); err != 0) RunFail(SetupStep::kSetRlimits, err);
   if (int err = DropCapabilities(); err != 0) RunFail(SetupStep::kDropCapabilities, err);
   if (int err = SetNoNewPrivs(); err != 0) RunFail(SetupStep::kNoNewPrivs, err);
+  if (landlock) {
+    if (int err = ApplyLandlockScopes(); err != 0) RunFail(SetupStep::kLandlock, err);
+  }
   if (int err = LoadSeccompProgram(*seccomp); err != 0) RunFail(SetupStep::kSeccomp, err);
   close(kStatusFd);  // from here on, user code: it must not be able to talk to the host
 
@@ -214,6 +219,9 @@ int ZygoteMain() {
     return 1;
   }
   const sock_fprog fprog = program->Fprog();
+  // With Landlock, runs share our (empty) network namespace; without, each gets its own.
+  const bool landlock = ProbeLandlockScopes().ok();
+  const uint64_t run_flags = landlock ? WarmRunNamespaceFlags() : RunNamespaceFlags();
 
   PyConfig config;
   PyConfig_InitPythonConfig(&config);
@@ -289,10 +297,10 @@ int ZygoteMain() {
       continue;
     }
     int pidfd = -1;
-    pid_t pid = CloneWithPidfd(RunNamespaceFlags(), &pidfd);
+    pid_t pid = CloneWithPidfd(run_flags, &pidfd);
     if (pid == 0) {
       close(sync[1]);
-      RunChildOfZygote(sync[0], in[3], in[0], in[1], in[2], in[4], &fprog);
+      RunChildOfZygote(sync[0], in[3], in[0], in[1], in[2], in[4], &fprog, landlock);
     }
     close(sync[0]);
     if (pid > 0) {

@@ -461,6 +461,26 @@ TEST_P(Attack, NothingPassesBetweenRuns) {
   ExpectHostClean();
 }
 
+// Two runs at once cannot talk: warm runs share the zygote's empty network namespace, where an
+// abstract unix socket would otherwise be a channel between them (Landlock scopes close it).
+TEST_P(Attack, ConcurrentRunsCannotTalk) {
+  const std::string name = Token("xrun");
+  RunResult listener_result;
+  std::thread listener([&] {
+    listener_result = Py(absl::StrCat(
+        "import socket\ns = socket.socket(socket.AF_UNIX)\ns.bind('\\0", name, "')\ns.listen()\n"
+        "s.settimeout(2)\ntry:\n    s.accept()\n    print('ACCEPTED')\nexcept OSError:\n    print('alone')\n"));
+  });
+  usleep(400000);
+  RunResult r = Py(absl::StrCat(
+      "import socket\nu = socket.socket(socket.AF_UNIX)\ntry:\n    u.connect('\\0", name, "')\n"
+      "    print('CONNECTED')\nexcept OSError as e:\n    print('refused', e.errno)\n"));
+  listener.join();
+  EXPECT_EQ(r.status, RunStatus::kOk) << r.stderr_data;
+  EXPECT_EQ(r.stdout_data.find("CONNECTED"), std::string::npos) << r.stdout_data;
+  EXPECT_EQ(listener_result.stdout_data, "alone\n") << listener_result.stderr_data;
+}
+
 // C++: the include path is evaluated inside the sandbox, where host files do not exist.
 TEST(CppAttack, IncludeHostFileAtCompileTime) {
   const std::string secret = Token("inc");
