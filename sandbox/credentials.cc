@@ -19,16 +19,19 @@ int DropBoundingSet() {
   return 0;
 }
 
+// Raw syscalls, not the libc wrappers: glibc's set*id() broadcast the change to every thread it
+// knows of and wait for them, and a child cloned from a multithreaded parent inherits that list
+// but none of the threads — the wrapper would hang.
 int SwitchToSandboxIds(bool can_setgroups, SetupStep* failed) {
   if (can_setgroups) {
     *failed = SetupStep::kSetGroups;
     gid_t g = kSandboxGid;
-    if (setgroups(1, &g) != 0) return errno;
+    if (syscall(SYS_setgroups, 1, &g) != 0) return errno;
   }
   *failed = SetupStep::kSetGid;
-  if (setresgid(kSandboxGid, kSandboxGid, kSandboxGid) != 0) return errno;
+  if (syscall(SYS_setresgid, kSandboxGid, kSandboxGid, kSandboxGid) != 0) return errno;
   *failed = SetupStep::kSetUid;
-  if (setresuid(kSandboxUid, kSandboxUid, kSandboxUid) != 0) return errno;
+  if (syscall(SYS_setresuid, kSandboxUid, kSandboxUid, kSandboxUid) != 0) return errno;
   *failed = SetupStep::kNone;
   return 0;
 }
