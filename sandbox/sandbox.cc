@@ -177,6 +177,7 @@ class ColdWatcher : public ExitWatcher {
     return true;
   }
   void Kill() override { KillByPidfd(pidfd_); }
+  pid_t host_pid() const override { return pid_; }
 
  private:
   pid_t pid_;

@@ -6,13 +6,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <cerrno>
 
 namespace rlvr::sandbox {
 namespace {
 
-constexpr int64_t kCpuPollMs = 10;      // how often the cgroup CPU counter is read
+constexpr int64_t kCpuPollMs = 10;       // how often the CPU counter is read
 constexpr int64_t kDrainGraceMs = 1000;  // output still arriving after the end (fds held briefly
                                          // by a concurrent launch before its execve)
 
@@ -46,6 +51,32 @@ bool ReadAvailable(Stream& s) {
   }
 }
 
+// CPU of `pid` and the children it reaped, from /proc/<pid>/stat (utime stime cutime cstime), in
+// ns. Used without a cgroup: RLIMIT_CPU cannot stop a pid-namespace init (see README).
+int64_t ProcCpuNanos(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  // Fields after "comm)": state(3) ... utime(14) stime(15) cutime(16) cstime(17).
+  long long v[4] = {0, 0, 0, 0};
+  int field = 2;
+  for (const char* c = p + 1; *c != '\0' && field < 17; ++c) {
+    if (*c != ' ') continue;
+    ++field;
+    if (field >= 14) v[field - 14] = std::atoll(c + 1);
+  }
+  static const long ticks = sysconf(_SC_CLK_TCK);
+  return (v[0] + v[1] + v[2] + v[3]) * (1000000000LL / ticks);
+}
+
 }  // namespace
 
 int64_t MonotonicNanos() {
@@ -67,7 +98,7 @@ Supervised Supervise(int stdin_fd, std::string_view stdin_data, int stdout_fd, i
     stdin_open = false;
   }
   const int64_t deadline = start_ns + limits.wall_ms * 1000000LL;
-  const bool watch_cpu = slot != nullptr && slot->has_cpu();
+  const bool cgroup_cpu = slot != nullptr && slot->has_cpu();
   bool killed = false;
   int64_t drain_deadline = 0;
 
@@ -99,12 +130,15 @@ Supervised Supervise(int stdin_fd, std::string_view stdin_data, int stdout_fd, i
       timeout_ms = 1000;
     } else {
       timeout_ms = (deadline - now) / 1000000 + 1;
-      if (watch_cpu) timeout_ms = std::min(timeout_ms, kCpuPollMs);
+      timeout_ms = std::min(timeout_ms, kCpuPollMs);
     }
     int ready = poll(fds, static_cast<nfds_t>(n), static_cast<int>(timeout_ms));
     if (ready < 0 && errno != EINTR) break;
-    if (watch_cpu && !killed && !s.exit.done &&
-        slot->CpuNanos() > limits.cpu_ms * 1000000LL) {
+    const int64_t cpu = killed || s.exit.done ? -1
+                        : cgroup_cpu            ? slot->CpuNanos()
+                        : watcher.host_pid() > 0 ? ProcCpuNanos(watcher.host_pid())
+                                                 : -1;
+    if (cpu > limits.cpu_ms * 1000000LL) {
       s.killed_for_time = true;
       kill();
     }

@@ -5,6 +5,8 @@
 #ifndef RLVR_SANDBOX_SUPERVISOR_H_
 #define RLVR_SANDBOX_SUPERVISOR_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,6 +36,8 @@ class ExitWatcher {
   // fd() is readable. Fills *info and returns true once the run is over.
   virtual bool OnReadable(ExitInfo* info) = 0;
   virtual void Kill() = 0;
+  // The host pid of the run's init, or -1 while unknown.
+  virtual pid_t host_pid() const = 0;
 };
 
 struct Supervised {

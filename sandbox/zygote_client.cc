@@ -53,6 +53,7 @@ class WarmWatcher : public ExitWatcher {
       ucred cred;
       std::memcpy(&cred, CMSG_DATA(c), sizeof(cred));
       pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, cred.pid, 0));
+      host_pid_ = cred.pid;
       if (pidfd_ < 0) return Lost(info, absl::StrCat("pidfd_open(", cred.pid, "): ", strerror(errno)));
       if (slot_ != nullptr) {
         absl::Status s = slot_->AddProcess(cred.pid);
@@ -80,6 +81,8 @@ class WarmWatcher : public ExitWatcher {
     return false;
   }
 
+  pid_t host_pid() const override { return host_pid_; }
+
   void Kill() override {
     if (pidfd_ >= 0) {
       KillByPidfd(pidfd_);
@@ -101,6 +104,7 @@ class WarmWatcher : public ExitWatcher {
   int status_fd_;
   CgroupSlot* slot_;
   int pidfd_ = -1;
+  pid_t host_pid_ = -1;
   bool killed_early_ = false;
   std::string setup_failed_;
 };
