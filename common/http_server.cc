@@ -23,8 +23,9 @@ HttpServer::~HttpServer() { Stop(); }
 void HttpServer::Handle(const std::string& method, const std::string& path, HttpHandler handler) {
   auto adapter = [handler = std::move(handler)](const httplib::Request& req,
                                                 httplib::Response& res) {
-    HttpRequest request{req.method, req.path, req.body, {}};
+    HttpRequest request{req.method, req.path, req.body, {}, {}};
     for (const auto& [k, v] : req.headers) request.headers.emplace(k, v);
+    for (const auto& [k, v] : req.params) request.params.emplace(k, v);
     HttpResponse response = handler(request);
     res.status = response.status;
     res.set_content(std::move(response.body), response.content_type.c_str());
@@ -54,7 +55,9 @@ absl::StatusOr<int> HttpServer::Start(const HttpServerOptions& options) {
   });
   server.set_read_timeout(options.read_timeout_s, 0);
   server.set_write_timeout(options.write_timeout_s, 0);
+  // Called for every status >= 400: fills in a JSON error only where no handler wrote a body.
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
     nlohmann::json error = {{"error", absl::StrCat("HTTP ", res.status, " for ", req.method, " ",
                                                    req.path)}};
     if (res.status == 404) {

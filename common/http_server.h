@@ -20,6 +20,7 @@ struct HttpRequest {
   std::string path;
   std::string body;
   std::multimap<std::string, std::string> headers;
+  std::multimap<std::string, std::string> params;  // query string
 };
 
 struct HttpResponse {

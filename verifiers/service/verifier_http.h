@@ -1,5 +1,11 @@
 // HTTP routes of the verifier, beside gRPC:
 //   POST /v1/verify  body: VerifyRequest as protobuf JSON  ->  VerifyResponse as protobuf JSON.
+//   POST /v1/openrlhf/reward  OpenRLHF's remote reward shape: {"query", "prompts", "labels"} ->
+//        {"rewards", "scores", "extra_logs"}; consecutive samples with one label form a group.
+//   POST /v1/slime/reward  slime's remote reward shape: {"prompt", "response", "label"} -> reward.
+// A label is the gold answer (math) or the tests as a JSON object (code). When a verdict is invalid
+// (the verifier could not decide) the trainer endpoints answer 422 naming the samples, unless the
+// query has ?on_invalid=zero — never a silent 0.
 // Errors: 400 bad JSON / bad field (the message names it), 429 queue full, 501 unsupported kind,
 // 504 deadline; the body is {"error": "...", "code": "INVALID_ARGUMENT"}.
 #ifndef RLVR_VERIFIERS_SERVICE_VERIFIER_HTTP_H_

@@ -27,6 +27,8 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
                                   ? absl::StrCat("[", options.host, "]:", options.grpc_port)
                                   : absl::StrCat(options.host, ":", options.grpc_port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &server->grpc_port_);
+  // No SO_REUSEPORT: a second server on a port in use must fail, not silently share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->service_.get());

@@ -26,6 +26,12 @@ v1::VerifyRequest MathGroup(const std::string& id, const std::string& gold,
   return request;
 }
 
+// The "error" field of a JSON error body.
+std::string ErrorOf(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  return json.is_object() && json.contains("error") ? json["error"].get<std::string>() : body;
+}
+
 class VerifierServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -250,6 +256,86 @@ TEST_F(VerifierServerTest, HttpVerify) {
                         "application/json");
   ASSERT_TRUE(code);
   EXPECT_EQ(code->status, 501);
+}
+
+TEST_F(VerifierServerTest, OpenRlhfRewardsMatchTheGrpcApi) {
+  const std::vector<std::string> prompts = {"Q1: 1/2=? ", "Q1: 1/2=? ", "Q2: 2+2=? ", "Q2: 2+2=? "};
+  const std::vector<std::string> responses = {"\\boxed{0.5}", "\\boxed{2}", "so 4", "no idea"};
+  const std::vector<std::string> labels = {"\\frac12", "\\frac12", "4", "4"};
+  nlohmann::json body = {{"query", nlohmann::json::array()}, {"prompts", prompts}, {"labels", labels}};
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    // Left padding before the prompt, as OpenRLHF's decoded queries carry it.
+    body["query"].push_back((i % 2 ? "<pad><pad>" : "") + prompts[i] + responses[i]);
+  }
+  httplib::Client http("127.0.0.1", server_->http_port());
+  auto res = http.Post("/v1/openrlhf/reward", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto out = nlohmann::json::parse(res->body);
+  ASSERT_EQ(out["rewards"].size(), 4u);
+  EXPECT_EQ(out["scores"], out["rewards"]);
+  EXPECT_EQ(out["extra_logs"]["rlvr_valid"].size(), 4u);
+  // The same samples through gRPC, one group per label.
+  for (size_t i = 0; i < 4; ++i) {
+    auto grpc = client_->Verify(MathGroup("x", labels[i], {responses[i]}), absl::Seconds(10));
+    ASSERT_TRUE(grpc.ok()) << grpc.status();
+    EXPECT_EQ(out["rewards"][i].get<double>(), grpc->verdicts(0).score()) << i;
+  }
+  EXPECT_EQ(out["rewards"][0], 1.0);
+  EXPECT_EQ(out["rewards"][1], 0.0);
+}
+
+TEST_F(VerifierServerTest, OpenRlhfBadInputAndInvalidVerdicts) {
+  httplib::Client http("127.0.0.1", server_->http_port());
+  auto mismatch = http.Post("/v1/openrlhf/reward",
+                            R"({"query": ["a", "b"], "labels": ["1"]})", "application/json");
+  ASSERT_TRUE(mismatch);
+  EXPECT_EQ(mismatch->status, 400);
+  EXPECT_NE(ErrorOf(mismatch->body).find("\"query\" has 2 entries"), std::string::npos) << mismatch->body;
+  auto not_strings = http.Post("/v1/openrlhf/reward", R"({"query": [1], "labels": ["1"]})",
+                               "application/json");
+  ASSERT_TRUE(not_strings);
+  EXPECT_EQ(not_strings->status, 400);
+  EXPECT_NE(ErrorOf(not_strings->body).find("\"query\"[0] must be a string"), std::string::npos);
+  auto missing = http.Post("/v1/openrlhf/reward", R"({"query": ["x"]})", "application/json");
+  ASSERT_TRUE(missing);
+  EXPECT_NE(ErrorOf(missing->body).find("missing \"labels\""), std::string::npos);
+
+  // An unusable gold answer: 422 naming the sample, unless the trainer opts into zeros.
+  const std::string invalid = R"({"query": ["\\boxed{1}", "\\boxed{2}"], "labels": ["1", "\\frac{"]})";
+  auto refused = http.Post("/v1/openrlhf/reward", invalid, "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 422) << refused->body;
+  auto refused_body = nlohmann::json::parse(refused->body);
+  EXPECT_EQ(refused_body["invalid"], nlohmann::json::array({1}));
+  EXPECT_NE(refused_body["error"].get<std::string>().find("invalid_gold"), std::string::npos);
+  auto zeroed = http.Post("/v1/openrlhf/reward?on_invalid=zero", invalid, "application/json");
+  ASSERT_TRUE(zeroed);
+  ASSERT_EQ(zeroed->status, 200) << zeroed->body;
+  auto zeroed_body = nlohmann::json::parse(zeroed->body);
+  EXPECT_EQ(zeroed_body["rewards"], nlohmann::json::array({1.0, 0.0}));
+  EXPECT_EQ(zeroed_body["extra_logs"]["rlvr_valid"], nlohmann::json::array({1.0, 0.0}));
+  auto bad_policy = http.Post("/v1/openrlhf/reward?on_invalid=maybe", invalid, "application/json");
+  ASSERT_TRUE(bad_policy);
+  EXPECT_EQ(bad_policy->status, 400);
+}
+
+TEST_F(VerifierServerTest, SlimeReward) {
+  httplib::Client http("127.0.0.1", server_->http_port());
+  auto res = http.Post("/v1/slime/reward",
+                       R"({"prompt": "2+2?", "response": "It is \\boxed{4}.", "label": "4"})",
+                       "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(nlohmann::json::parse(res->body), 1.0);
+  auto wrong = http.Post("/v1/slime/reward", R"({"response": "\\boxed{5}", "label": "4"})",
+                         "application/json");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(nlohmann::json::parse(wrong->body), 0.0);
+  auto bad = http.Post("/v1/slime/reward", R"({"response": 3, "label": "4"})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(ErrorOf(bad->body).find("\"response\" must be a string"), std::string::npos);
 }
 
 TEST_F(VerifierServerTest, GracefulShutdownFinishesInFlightCalls) {
