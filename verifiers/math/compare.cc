@@ -25,48 +25,17 @@ namespace rlvr::math {
 
 struct ParsedAnswer::Impl {
   Tree tree;
-  // Fast path for a plain integer or decimal: value = mantissa / 10^scale.
-  bool simple = false;
-  bool simple_decimal = false;
-  int64_t mantissa = 0;
-  int scale = 0;
+  // Fast path: the answer is a small rational expression (integers, decimals, + - * / of them)
+  // whose value num/den (reduced, den > 0) fits 64 bits. `inexact`: a decimal literal was used.
+  bool small = false;
+  bool small_inexact = false;
+  int64_t num = 0;
+  int64_t den = 1;
 };
 
 std::string ParsedAnswer::DebugString() const { return ToText(impl_->tree, impl_->tree.root()); }
 
 namespace {
-
-// "-123.45" (at most 18 digits) -> mantissa/scale.
-bool SimpleNumber(std::string_view text, int64_t* mantissa, int* scale, bool* decimal) {
-  size_t b = 0, e = text.size();
-  while (b < e && (text[b] == ' ' || text[b] == '$')) ++b;
-  while (e > b && (text[e - 1] == ' ' || text[e - 1] == '$')) --e;
-  if (b == e) return false;
-  bool neg = false;
-  if (text[b] == '-') {
-    neg = true;
-    ++b;
-  }
-  int64_t m = 0;
-  int digits = 0, sc = 0;
-  bool dot = false;
-  if (b == e) return false;
-  for (size_t i = b; i < e; ++i) {
-    const char c = text[i];
-    if (c == '.' && !dot && i + 1 < e) {
-      dot = true;
-      continue;
-    }
-    if (c < '0' || c > '9') return false;
-    if (++digits > 18) return false;
-    m = m * 10 + (c - '0');
-    if (dot) ++sc;
-  }
-  *mantissa = neg ? -m : m;
-  *scale = sc;
-  *decimal = dot;
-  return true;
-}
 
 std::string NormText(std::string_view s) {
   std::string out;
@@ -648,40 +617,133 @@ class Comparer {
   EvalEnv env_;
 };
 
-bool SimpleEqual(const ParsedAnswer::Impl& a, const ParsedAnswer::Impl& b, int precision,
-                 bool* decided) {
-  *decided = true;
-  // Both exact: a.m * 10^b.s == b.m * 10^a.s (in 128 bits).
-  auto scaled = [](int64_t m, int s) {
-    __int128 v = m;
-    for (int k = 0; k < s; ++k) v *= 10;
-    return v;
-  };
-  const int s = std::max(a.scale, b.scale);
-  const __int128 x = scaled(a.mantissa, s - a.scale);
-  const __int128 y = scaled(b.mantissa, s - b.scale);
-  if (x == y) return true;
-  if (!a.simple_decimal && !b.simple_decimal) return false;
-  if (s <= precision) return false;
-  // Round both to `precision` places, half away from zero.
-  __int128 div = 1;
-  for (int k = 0; k < s - precision; ++k) div *= 10;
-  auto round = [&](__int128 v) {
-    const bool neg = v < 0;
-    __int128 r = ((neg ? -v : v) + div / 2) / div;
-    return neg ? -r : r;
-  };
-  return round(x) == round(y);
+// ---- fast path: small rationals in 64-bit integers, no GMP ------------------------------------
+
+struct SmallQ {
+  int64_t num = 0;
+  int64_t den = 1;
+  bool inexact = false;
+};
+
+bool Reduce(__int128 n, __int128 d, SmallQ* out) {
+  if (d == 0) return false;
+  if (d < 0) {
+    n = -n;
+    d = -d;
+  }
+  __int128 a = n < 0 ? -n : n, b = d;
+  while (b != 0) {
+    const __int128 t = a % b;
+    a = b;
+    b = t;
+  }
+  if (a > 1) {
+    n /= a;
+    d /= a;
+  }
+  constexpr __int128 kLimit = static_cast<__int128>(1) << 62;  // keeps a*d + b*c in 127 bits
+  if (n > kLimit || n < -kLimit || d > kLimit) return false;
+  out->num = static_cast<int64_t>(n);
+  out->den = static_cast<int64_t>(d);
+  return true;
+}
+
+// Evaluates number literals and + - * / over them; false for anything else or on overflow.
+bool SmallEval(const Tree& t, int32_t i, int depth, SmallQ* out) {
+  const Node& n = t.at(i);
+  if (depth > 32) return false;
+  switch (n.kind) {
+    case NodeKind::kNumber: {
+      __int128 v = 0, d = 1;
+      int digits = 0;
+      bool dot = false;
+      for (char c : n.text) {
+        if (c == '.') {
+          dot = true;
+          continue;
+        }
+        if (c < '0' || c > '9' || ++digits > 18) return false;
+        v = v * 10 + (c - '0');
+        if (dot) d *= 10;
+      }
+      out->inexact = (n.flags & kDecimal) != 0;
+      return Reduce(v, d, out);
+    }
+    case NodeKind::kNeg:
+      if (!SmallEval(t, n.kids[0], depth + 1, out)) return false;
+      out->num = -out->num;
+      return true;
+    case NodeKind::kAdd:
+    case NodeKind::kMul:
+    case NodeKind::kSub:
+    case NodeKind::kDiv: {
+      if (!SmallEval(t, n.kids[0], depth + 1, out)) return false;
+      for (size_t k = 1; k < n.kids.size(); ++k) {
+        SmallQ b;
+        if (!SmallEval(t, n.kids[k], depth + 1, &b)) return false;
+        const __int128 an = out->num, ad = out->den, bn = b.num, bd = b.den;
+        const bool inexact = out->inexact || b.inexact;
+        bool ok;
+        switch (n.kind) {
+          case NodeKind::kAdd: ok = Reduce(an * bd + bn * ad, ad * bd, out); break;
+          case NodeKind::kSub: ok = Reduce(an * bd - bn * ad, ad * bd, out); break;
+          case NodeKind::kMul: ok = Reduce(an * bn, ad * bd, out); break;
+          default: ok = bn != 0 && Reduce(an * bd, ad * bn, out); break;
+        }
+        if (!ok) return false;
+        out->inexact = inexact;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// round(num/den * 10^p), half away from zero.
+__int128 RoundSmall(int64_t num, int64_t den, int p) {
+  __int128 scaled = num < 0 ? -static_cast<__int128>(num) : num;
+  for (int k = 0; k < p; ++k) scaled *= 10;
+  const __int128 r = (2 * scaled + den) / (2 * static_cast<__int128>(den));
+  return num < 0 ? -r : r;
+}
+
+// A plain "-123" / "4.5" (no separators, at most 18 digits): its tree without the lexer.
+bool ParsePlainNumber(std::string_view text, Tree* tree) {
+  size_t b = 0, e = text.size();
+  while (b < e && (text[b] == ' ' || text[b] == '$')) ++b;
+  while (e > b && (text[e - 1] == ' ' || text[e - 1] == '$')) --e;
+  const bool neg = b < e && text[b] == '-';
+  if (neg) ++b;
+  if (b == e || e - b > 19) return false;
+  int dots = 0;
+  for (size_t i = b; i < e; ++i) {
+    if (text[i] == '.') {
+      if (++dots > 1 || i == e - 1) return false;
+    } else if (text[i] < '0' || text[i] > '9') {
+      return false;
+    }
+  }
+  int32_t n = tree->Add(NodeKind::kNumber, std::string(text.substr(b, e - b)), {},
+                        dots ? kDecimal : 0);
+  if (neg) n = tree->Add(NodeKind::kNeg, "", {n});
+  tree->set_root(n);
+  return true;
 }
 
 }  // namespace
 
 absl::StatusOr<ParsedAnswer> ParseAnswer(std::string_view text, const CompareOptions& options) {
   auto impl = std::make_shared<ParsedAnswer::Impl>();
-  RETURN_IF_ERROR(ParseMath(text, options.budget, &impl->tree));
-  const Node& root = impl->tree.at(impl->tree.root());
-  if (root.kind == NodeKind::kNumber || root.kind == NodeKind::kNeg) {
-    impl->simple = SimpleNumber(text, &impl->mantissa, &impl->scale, &impl->simple_decimal);
+  if (!ParsePlainNumber(text, &impl->tree)) {
+    RETURN_IF_ERROR(ParseMath(text, options.budget, &impl->tree));
+  }
+  SmallQ q;
+  if (SmallEval(impl->tree, impl->tree.root(), 0, &q)) {
+    impl->small = true;
+    impl->small_inexact = q.inexact;
+    impl->num = q.num;
+    impl->den = q.den;
   }
   return ParsedAnswer(std::move(impl));
 }
@@ -690,11 +752,15 @@ absl::StatusOr<CompareResult> Compare(const ParsedAnswer& gold, const ParsedAnsw
                                       const CompareOptions& options) {
   const ParsedAnswer::Impl& g = gold.impl();
   const ParsedAnswer::Impl& p = pred.impl();
-  if (g.simple && p.simple && options.precision >= 0 && options.precision <= 18) {
-    bool decided = false;
-    const bool eq = SimpleEqual(g, p, options.precision, &decided);
-    if (decided) {
-      return CompareResult{eq, eq ? "equal numbers" : "numbers differ"};
+  if (g.small && p.small) {
+    if (g.num == p.num && g.den == p.den) return CompareResult{true, "equal as exact rationals"};
+    if (!g.small_inexact && !p.small_inexact) return CompareResult{false, "values differ"};
+    if (options.precision >= 0 && options.precision <= 18) {
+      const bool eq = RoundSmall(g.num, g.den, options.precision) ==
+                      RoundSmall(p.num, p.den, options.precision);
+      return CompareResult{eq, eq ? "equal after rounding to " + std::to_string(options.precision) +
+                                        " decimal places"
+                                  : "values differ"};
     }
   }
   Comparer c(g.tree, p.tree, options);

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "verifiers/math/value.h"
 
 namespace rlvr::math {
 namespace {
@@ -647,6 +648,7 @@ TEST(CompareTest, ConcurrentComparisonsMatchSingleThreaded) {
           got[t].push_back(r.ok() ? (*r ? 1 : 0) : -1);
         }
       }
+      ReleaseThreadCaches();
     });
   }
   for (auto& th : threads) th.join();
@@ -666,6 +668,7 @@ TEST(CompareTest, SharedParsedAnswersAcrossThreads) {
         auto r = Compare(*g, *p, o);
         ok[t] += (r.ok() && r->equivalent) ? 1 : 0;
       }
+      ReleaseThreadCaches();
     });
   }
   for (auto& th : threads) th.join();

@@ -1180,8 +1180,9 @@ class MatrixFolder {
             e.text[0] < '1' || e.text[0] > '8') {
           return i;
         }
+        const int power = e.text[0] - '0';  // `e` dangles once nodes are added
         int32_t acc = kids[0];
-        for (int k = 1; k < e.text[0] - '0'; ++k) {
+        for (int k = 1; k < power; ++k) {
           ASSIGN_OR_RETURN(acc, Product(acc, kids[0]));
           if (acc < 0) return i;
         }

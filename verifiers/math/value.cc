@@ -900,6 +900,8 @@ ScalarEq CompareScalars(const Scalar& a, const Scalar& b, int precision) {
   return Close(a, b, tol.get(), floor.get()) ? ScalarEq::kEqual : ScalarEq::kDifferent;
 }
 
+void ReleaseThreadCaches() { mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE); }
+
 ScalarEq CompareWithTolerance(const Scalar& a, const Scalar& b, double rel_tol) {
   ScalarEq special;
   if (SpecialCase(a, b, &special)) return special;

@@ -147,6 +147,10 @@ enum class ScalarEq { kEqual, kDifferent, kUnknown };
 // Overflowed values differ from every finite value; two overflows of the same sign are kUnknown.
 ScalarEq CompareScalars(const Scalar& a, const Scalar& b, int precision);
 
+// Frees this thread's MPFR caches (constants, the mpz pool). MPFR keeps them per thread; call it
+// before a thread that compared answers exits, or they leak (a few hundred bytes per thread).
+void ReleaseThreadCaches();
+
 // Equality within a relative tolerance `rel_tol` (absolute below 1): for random-point evaluation.
 ScalarEq CompareWithTolerance(const Scalar& a, const Scalar& b, double rel_tol);
 

@@ -254,6 +254,7 @@ TEST(MpfrTest, ThreadLocalStateAndPerVariablePrecision) {
       mpfr_set_default_prec(32 + t);  // must not affect our values
       ArithBudget b = Budget();
       out[t] = Root(Q(2), Q(2), &b)->ToString();
+      ReleaseThreadCaches();
     });
   }
   for (auto& th : threads) th.join();
