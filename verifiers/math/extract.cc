@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -48,13 +49,73 @@ bool StartsWithCI(std::string_view s, size_t pos, std::string_view lower_needle)
   return true;
 }
 
+// The last position of byte `c` in s[lo, hi); kNpos if none. memrchr is vectorised; it is called on
+// windows of kWindow bytes because sanitizers check a call's whole range, which would make repeated
+// searches over a long text quadratic.
+size_t RFindByte(std::string_view s, char c, size_t lo, size_t hi) {
+  constexpr size_t kWindow = 512;
+  while (hi > lo) {
+    const size_t from = hi - lo > kWindow ? hi - kWindow : lo;
+    const void* p = memrchr(s.data() + from, c, hi - from);
+    if (p != nullptr) return static_cast<size_t>(static_cast<const char*>(p) - s.data());
+    hi = from;
+  }
+  return kNpos;
+}
+
+// How common a byte is in English text (higher is more common); the searches below look for a
+// needle's rarest byte so that long runs of a common letter cost few memrchr calls.
+int Commonness(char c) {
+  static constexpr std::string_view kByFrequency = "zqxjkvbpygfwmucldrhsnioate";  // rare -> common
+  if (c == ' ') return 100;
+  if (c == '\\') return 60;  // LaTeX is full of backslashes and braces
+  if (c == '{' || c == '}' || c == '$') return 55;
+  const size_t k = kByFrequency.find(Lower(c));
+  return k == std::string_view::npos ? -1 : static_cast<int>(k);
+}
+
+size_t RarestIndex(std::string_view needle) {
+  size_t best = 0;
+  for (size_t k = 1; k < needle.size(); ++k) {
+    if (Commonness(needle[k]) < Commonness(needle[best])) best = k;
+  }
+  return best;
+}
+
 // The last occurrence of `lower_needle` that lies inside [lo, hi), case-insensitively; kNpos if none.
+// Candidates are found with memrchr on both cases of the needle's rarest byte; each case's last
+// position is remembered until passed, so the search is linear.
 size_t RFindCI(std::string_view s, std::string_view lower_needle, size_t lo, size_t hi) {
   hi = std::min(hi, s.size());
   if (lower_needle.empty() || hi < lo || hi - lo < lower_needle.size()) return kNpos;
-  const char first = lower_needle[0];
-  for (size_t i = hi - lower_needle.size() + 1; i-- > lo;) {
-    if (Lower(s[i]) == first && StartsWithCI(s, i, lower_needle)) return i;
+  const size_t k = RarestIndex(lower_needle);
+  const char lower = lower_needle[k];
+  const char upper = (lower >= 'a' && lower <= 'z') ? static_cast<char>(lower - 32) : lower;
+  // A match starts in [lo, top), so its byte k lies in [lo + k, top + k).
+  size_t top = hi - lower_needle.size() + 1;
+  size_t pl = RFindByte(s, lower, lo + k, top + k);
+  size_t pu = upper == lower ? kNpos : RFindByte(s, upper, lo + k, top + k);
+  while (true) {
+    if (pl != kNpos && pl >= top + k) pl = RFindByte(s, lower, lo + k, top + k);
+    if (pu != kNpos && pu >= top + k) pu = RFindByte(s, upper, lo + k, top + k);
+    const size_t p = pl == kNpos ? pu : (pu == kNpos ? pl : std::max(pl, pu));
+    if (p == kNpos) return kNpos;
+    if (StartsWithCI(s, p - k, lower_needle)) return p - k;
+    top = p - k;
+  }
+}
+
+// The last exact occurrence of `needle` starting in [lo, hi); kNpos if none.
+size_t RFindExact(std::string_view s, std::string_view needle, size_t lo, size_t hi) {
+  hi = std::min(hi, s.size());
+  if (needle.empty() || hi <= lo || s.size() - lo < needle.size()) return kNpos;
+  const size_t k = RarestIndex(needle);
+  size_t top = std::min(hi, s.size() - needle.size() + 1);  // a match starts in [lo, top)
+  while (top > lo) {
+    const size_t p = RFindByte(s, needle[k], lo + k, top + k);
+    if (p == kNpos) return kNpos;
+    if (s.compare(p - k, needle.size(), needle) == 0) return p - k;
+    top = p - k;
   }
   return kNpos;
 }
@@ -327,9 +388,7 @@ std::vector<Group> LastBoxes(std::string_view s, size_t lo, size_t hi, size_t ma
   // The last "\boxed" and "\fbox" before `pos`; each is searched again only once passed, so the
   // scan stays linear.
   auto find = [&](std::string_view needle, size_t before) -> size_t {
-    if (before == 0) return kNpos;
-    const size_t at = s.rfind(needle, before - 1);
-    return at == kNpos || at < lo ? kNpos : at;
+    return RFindExact(s, needle, lo, before);
   };
   size_t a = find("\\boxed", pos);
   size_t b = find("\\fbox", pos);
@@ -529,7 +588,7 @@ std::string_view StripAnswerMarkup(std::string_view t) {
   while (changed && !t.empty()) {
     changed = false;
     t = Trim(t);
-    for (std::string_view m : {"**", "__", "\"", "`", "'"}) {
+    for (std::string_view m : {"**", "__", "\"", "`"}) {
       if (t.size() >= m.size() && t.substr(0, m.size()) == m) {
         t.remove_prefix(m.size());
         changed = true;
@@ -589,10 +648,12 @@ std::vector<Found> FromTail(std::string_view s, size_t begin, size_t end) {
   return out;
 }
 
-// The final clean-up of every candidate: "\\\\frac" (a doubly escaped command) becomes "\\frac";
-// "\\$" (a currency sign) and LaTeX thousands separators "{,}" go; a lone choice letter "(C)" /
-// "\\text{(C)}" becomes "C"; a number loses its thousands separators.
+// The final clean-up of every candidate: "\\frac" (a doubly escaped command) becomes "\frac";
+// "\$" (a currency sign) and LaTeX thousands separators "{,}" go; "\text{ and }" becomes ", "; a
+// lone choice letter "(C)" / "\text{(C)}" becomes "C"; a number loses its thousands separators.
 std::string FinishCandidate(std::string_view text) {
+  // Nothing this long parses (WorkBudget::max_input_bytes); the parser will say so.
+  if (text.size() > kMaxGroupBytes) return std::string(text);
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
@@ -811,7 +872,7 @@ class Extractor {
   }
 
   void Gsm8k() {
-    const size_t h = s_.rfind("####");
+    const size_t h = RFindExact(s_, "####", 0, s_.size());
     if (h == kNpos) return;
     const size_t pos = SkipAnchorMarkup(h + 4);
     size_t end = s_.find('\n', pos);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "verifiers/math/value.h"
 
 namespace rlvr::math {
 namespace {
@@ -336,6 +337,8 @@ TEST(MathVerifier, ConcurrentCallsAgree) {
           }
         }
       }
+      // MPFR keeps per-thread caches; a thread that compared answers frees them before it exits.
+      ReleaseThreadCaches();
     });
   }
   for (std::thread& th : threads) th.join();
