@@ -91,12 +91,9 @@ class HttpRewardTest(unittest.TestCase):
         queries = ["<|endoftext|><|endoftext|>" + prompt + r + "<|im_end|>" for r in responses]
         status, answer = require_endpoint(self, OPENRLHF_PATH, {"query": queries, "prompts": [prompt] * 3,
                                                                 "labels": ["42"] * 3})
-        expected = [v.score for v in self.client.verify("42", responses)]
-        if answer["rewards"] != expected:
-            self.skipTest(f"KNOWN GAP in POST {OPENRLHF_PATH}: a query with pad tokens before its prompt "
-                          f"is verified prompt included (rewards {answer['rewards']}, gRPC {expected}); "
-                          "strip leading pad/EOS tokens or locate the prompt inside the query")
         self.assertEqual(status, 200)
+        self.assertEqual(answer["rewards"], [v.score for v in self.client.verify("42", responses)])
+        self.assertEqual(answer["rewards"], [0.0, 1.0, 0.0])
 
     def test_openrlhf_rejects_mismatched_lists(self):
         body = {"query": ["a", "b"], "prompts": ["a"], "labels": ["1", "2"]}
