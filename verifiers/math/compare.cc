@@ -98,6 +98,7 @@ class Comparer {
     budget_.max_integer_bits = options.budget.max_integer_bits;
     budget_.steps_left = options.budget.max_steps;
     env_.max_integer_bits = options.budget.max_integer_bits;
+    integer_points_ = HasBigOperator(g) || HasBigOperator(p);
   }
 
   absl::StatusOr<Verdict> Run() { return CompareNodes(g_.root(), p_.root()); }
@@ -272,17 +273,30 @@ class Comparer {
 
   // ---- scalars -----------------------------------------------------------------------------
 
-  // Deterministic sample points: rationals in (0.3, 2.6), distinct per variable and point.
-  static Scalar SampleValue(size_t var, int point) {
+  // Deterministic sample points: rationals in (0.3, 2.6), distinct per variable and point; small
+  // integers (2..13) when a sum or product needs integer bounds.
+  Scalar SampleValue(size_t var, int point) const {
     uint64_t h = 0x9e3779b97f4a7c15ull * (var + 1) + 0xbf58476d1ce4e5b9ull * (point + 1);
     h ^= h >> 31;
     h *= 0x94d049bb133111ebull;
     h ^= h >> 29;
+    if (integer_points_) return Scalar::FromInt(2 + static_cast<int64_t>(h % 12));
     Rational q;
     mpq_set_ui(q.get(), 30 + static_cast<unsigned long>(h % 230), 97);
     mpq_canonicalize(q.get());
     return Scalar::FromRational(std::move(q));
   }
+
+  static bool HasBigOperator(const Tree& t) {
+    for (int64_t i = 0; i < t.size(); ++i) {
+      const Node& n = t.at(static_cast<int32_t>(i));
+      if (n.kind == NodeKind::kFunc && (n.text == "sum" || n.text == "prod")) return true;
+    }
+    return false;
+  }
+
+  // Evaluations that must agree before variables-valued answers count as equal.
+  static constexpr int kMinValidPoints = 2;
 
   static constexpr int kPoints = 5;
 
@@ -293,8 +307,8 @@ class Comparer {
                  std::vector<std::string>* g_vars, std::vector<std::string>* p_vars,
                  Verdict* fail) {
     std::vector<std::string> gv, pv;
-    for (int32_t i : gs) CollectSymbols(g_, i, &gv);
-    for (int32_t i : ps) CollectSymbols(p_, i, &pv);
+    for (int32_t i : gs) CollectFreeSymbols(g_, i, &gv);
+    for (int32_t i : ps) CollectFreeSymbols(p_, i, &pv);
     if (gv.size() + pv.size() > 64) {
       *fail = No("too many variables");
       return false;
@@ -368,7 +382,7 @@ class Comparer {
         if (eq == ScalarEq::kEqual) ++valid;
         if (eq == ScalarEq::kDifferent) differ = true;
       }
-      if (!differ && valid > 0) return Yes("equal at random points");
+      if (!differ && valid >= kMinValidPoints) return Yes("equal at random points");
       if (!differ) any_unknown = true;
     }
     if (overflow_unknown) {
@@ -425,7 +439,9 @@ class Comparer {
       }
       ++valid;
     }
-    if (valid == 0) return No("cannot evaluate the relations");
+    if (valid == 0 || (points > 1 && valid < kMinValidPoints)) {
+      return No("cannot evaluate the relations");
+    }
     return Yes("equivalent relations");
   }
 
@@ -484,7 +500,7 @@ class Comparer {
 
   absl::StatusOr<std::optional<Scalar>> Constant(const Tree& t, int32_t i) {
     std::vector<std::string> vars;
-    CollectSymbols(t, i, &vars);
+    CollectFreeSymbols(t, i, &vars);
     if (!vars.empty()) return std::optional<Scalar>();
     ASSIGN_OR_RETURN(Scalar s, Evaluate(t, i, env_, &budget_));
     if (!s.IsReal() && s.kind() != Scalar::Kind::kInfinity) return std::optional<Scalar>();
@@ -615,6 +631,7 @@ class Comparer {
   const CompareOptions& options_;
   ArithBudget budget_;
   EvalEnv env_;
+  bool integer_points_ = false;
 };
 
 // ---- fast path: small rationals in 64-bit integers, no GMP ------------------------------------

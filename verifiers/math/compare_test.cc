@@ -364,6 +364,11 @@ const std::vector<Case>& Cases() {
       {"k = 45, n = 2", "k = 45 \\quad \\text{and} \\quad n = 2", true},
       {"F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", "F_n = \\sum_{k=0}^{n-1} F_{n-k-1} F_k", true},
       {"F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", "F_n = \\sum_{k=0}^{n-2} F_k F_{n-k-2}", false},
+      {"\\sum_{k=1}^{10} k", "55", true},
+      {"\\sum_{k=1}^{10} k^2", "386", false},
+      {"\\prod_{k=1}^{5} k", "5!", true},
+      {"\\sum_{k=1}^{n} k", "\\frac{n(n+1)}{2}", true},
+      {"\\sum_{k=1}^{n} k", "\\frac{n(n-1)}{2}", false},
       // Inequalities.
       {"x >= 5", "x \\geq 5", true},
       {"x < 3", "x \\lt 3", true},

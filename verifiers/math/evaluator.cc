@@ -118,7 +118,50 @@ class Evaluator {
   }
 
  private:
+  // \sum_{k=a}^{b} body / \prod: evaluated when a and b are integers at most 100000 apart.
+  absl::StatusOr<Scalar> EvalBigOperator(const Node& n) {
+    const Node& lower = tree_.at(n.kids[0]);
+    if (lower.kind != NodeKind::kRelation || lower.kids.size() != 2 ||
+        tree_.at(lower.kids[0]).kind != NodeKind::kSymbol) {
+      return Scalar::Undefined();
+    }
+    const std::string& var = tree_.at(lower.kids[0]).text;
+    ASSIGN_OR_RETURN(Scalar from, Eval(lower.kids[1]));
+    ASSIGN_OR_RETURN(Scalar to, Eval(n.kids[1]));
+    if (!from.is_rational() || !to.is_rational() || !from.rational().IsInteger() ||
+        !to.rational().IsInteger() || !mpz_fits_slong_p(mpq_numref(from.rational().get())) ||
+        !mpz_fits_slong_p(mpq_numref(to.rational().get()))) {
+      return Scalar::Undefined();
+    }
+    const long a = mpz_get_si(mpq_numref(from.rational().get()));
+    const long b = mpz_get_si(mpq_numref(to.rational().get()));
+    const bool sum = n.text == "sum";
+    if (b < a) return Scalar::FromInt(sum ? 0 : 1);
+    if (b - a > 100000) return Scalar::Undefined();
+    EvalEnv inner = env_;
+    auto it = std::lower_bound(
+        inner.vars.begin(), inner.vars.end(), var,
+        [](const std::pair<std::string, Scalar>& p, const std::string& k) { return p.first < k; });
+    if (it == inner.vars.end() || it->first != var) it = inner.vars.emplace(it, var, Scalar());
+    const size_t slot = static_cast<size_t>(it - inner.vars.begin());
+    Scalar acc = Scalar::FromInt(sum ? 0 : 1);
+    bool inexact = false;
+    for (long k = a; k <= b; ++k) {
+      inner.vars[slot].second = Scalar::FromInt(k);
+      ASSIGN_OR_RETURN(Scalar term, Evaluator(tree_, inner, budget_).Eval(n.kids[2]));
+      inexact = inexact || term.inexact();
+      if (sum) {
+        ASSIGN_OR_RETURN(acc, Add(acc, term, budget_));
+      } else {
+        ASSIGN_OR_RETURN(acc, Mul(acc, term, budget_));
+      }
+    }
+    acc.set_inexact(inexact);
+    return acc;
+  }
+
   absl::StatusOr<Scalar> EvalFunc(const Node& n) {
+    if ((n.text == "sum" || n.text == "prod") && n.kids.size() == 3) return EvalBigOperator(n);
     std::vector<Scalar> args;
     args.reserve(n.kids.size());
     bool inexact = false;

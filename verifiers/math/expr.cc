@@ -179,4 +179,27 @@ void CollectSymbols(const Tree& tree, int32_t i, std::vector<std::string>* out) 
   for (int32_t k : n.kids) CollectSymbols(tree, k, out);
 }
 
+void CollectFreeSymbols(const Tree& tree, int32_t i, std::vector<std::string>* out) {
+  CollectSymbols(tree, i, out);
+  std::vector<std::string> bound;
+  std::vector<int32_t> stack = {i};
+  while (!stack.empty()) {
+    const Node& n = tree.at(stack.back());
+    stack.pop_back();
+    if (n.kind == NodeKind::kFunc && (n.text == "sum" || n.text == "prod") && n.kids.size() == 3) {
+      const Node& lower = tree.at(n.kids[0]);
+      if (lower.kind == NodeKind::kRelation && !lower.kids.empty() &&
+          tree.at(lower.kids[0]).kind == NodeKind::kSymbol) {
+        bound.push_back(tree.at(lower.kids[0]).text);
+      }
+    }
+    for (int32_t k : n.kids) stack.push_back(k);
+  }
+  for (const std::string& b : bound) {
+    // A bound name stays free if it also appears outside its sum; rare enough to ignore.
+    auto it = std::lower_bound(out->begin(), out->end(), b);
+    if (it != out->end() && *it == b) out->erase(it);
+  }
+}
+
 }  // namespace rlvr::math

@@ -92,6 +92,10 @@ bool Contains(const Tree& tree, int32_t i, NodeKind kind);
 // Collects the distinct symbol names in a subtree (sorted).
 void CollectSymbols(const Tree& tree, int32_t i, std::vector<std::string>* out);
 
+// Like CollectSymbols, without the index variables bound by \sum / \prod ("k" in
+// \sum_{k=1}^{n} k).
+void CollectFreeSymbols(const Tree& tree, int32_t i, std::vector<std::string>* out);
+
 }  // namespace rlvr::math
 
 #endif  // RLVR_VERIFIERS_MATH_EXPR_H_
