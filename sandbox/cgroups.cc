@@ -298,10 +298,9 @@ void CgroupPool::Release(std::unique_ptr<CgroupSlot> slot) {
     }
     return;
   }
-  if (!slot->memory_.empty() && ReadInt(slot->memory_ + "/memory.usage_in_bytes") > (4 << 20)) {
-    // Reclaim page cache charged by this run so the next run's limit and peak start clean.
-    WriteFile(slot->memory_ + "/memory.force_empty", "0").IgnoreError();
-  }
+  // Page cache the run charged stays charged to the slot: reclaiming it (memory.force_empty)
+  // would evict the interpreter's files for every later run. The next run's peak is measured
+  // above the baseline it starts with, and cache is reclaimed before any OOM kill.
   absl::MutexLock lock(&mu_);
   free_.push_back(std::move(slot));
 }

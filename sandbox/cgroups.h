@@ -4,7 +4,7 @@
 // cgroup v2 is used where this process's cgroup has the memory and pids controllers delegated;
 // otherwise the v1 hierarchies (memory, pids, cpuacct), each under this process's own cgroup.
 // v1 slots are pooled: creating and removing three v1 cgroups costs ~300 us, more than the rest of
-// a cold start, so a finished slot is reset (counters zeroed, page cache reclaimed) and reused.
+// a cold start, so a finished slot is reset (counters zeroed, peak re-based) and reused.
 // What is unavailable (e.g. not root, nothing delegated) is recorded, not fatal: the caller
 // reports it and falls back to rlimits.
 #ifndef RLVR_SANDBOX_CGROUPS_H_

@@ -65,9 +65,14 @@ absl::StatusOr<Launched> Launch(ChildPlan plan, CgroupSlot* slot) {
   sync_r.Reset();
   err_w.Reset();
 
+  // Two go-aheads: id maps written (the child starts building its root), then cgroup joined
+  // (the child may run limited code). The cgroup move overlaps the child's mount work.
   absl::Status s = WriteIdMaps(out.pid, HostIdMapping());
-  if (s.ok() && slot != nullptr) s = slot->AddProcess(out.pid);
   if (s.ok() && write(sync_w.get(), "g", 1) != 1) {
+    s = absl::InternalError(absl::StrCat("signalling the child: ", strerror(errno)));
+  }
+  if (s.ok() && slot != nullptr) s = slot->AddProcess(out.pid);
+  if (s.ok() && write(sync_w.get(), "c", 1) != 1) {
     s = absl::InternalError(absl::StrCat("signalling the child: ", strerror(errno)));
   }
   if (!s.ok()) {

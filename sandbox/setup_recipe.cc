@@ -62,13 +62,16 @@ void RunChild(const ChildPlan& plan) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (int err = ResetSignals(); err != 0) fail(SetupStep::kSignals, err);
 
-  // 2. Wait until the parent has written our uid/gid maps and moved us into the run cgroup.
-  char go = 0;
-  ssize_t n;
-  do n = read(plan.sync_fd, &go, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) fail(SetupStep::kWaitForParent, n < 0 ? errno : EPIPE);
-  close(plan.sync_fd);
+  // 2. Wait until the parent has written our uid/gid maps. (It moves us into the run cgroup
+  //    while we build the root: a v1 cgroup move waits for an RCU grace period, milliseconds.)
+  auto wait_for_parent = [&](SetupStep step) {
+    char go = 0;
+    ssize_t n;
+    do n = read(plan.sync_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) fail(step, n < 0 ? errno : EPIPE);
+  };
+  wait_for_parent(SetupStep::kWaitForParent);
 
   // 3. The sandbox uid/gid, mapped now. Files we create must be owned by a mapped id. We keep
   //    our capabilities in the new user namespace: its root (uid 0) is unmapped, so the kernel's
@@ -76,14 +79,11 @@ void RunChild(const ChildPlan& plan) {
   SetupStep failed = SetupStep::kNone;
   if (int err = SwitchToSandboxIds(plan.can_setgroups, &failed); err != 0) fail(failed, err);
 
-  // 4. A cgroup namespace rooted at the run cgroup: /proc/self/cgroup shows "/".
-  if (unshare(CLONE_NEWCGROUP) != 0) fail(SetupStep::kUnshareCgroup, errno);
-
-  // 5. The root: tmpfs, read-only binds, /dev, /etc, /work, /tmp; pivot_root; /proc.
+  // 4. The root: tmpfs, read-only binds, /dev, /etc, /work, /tmp; pivot_root; /proc.
   if (int err = ApplyMountPlan(*plan.mounts, &failed); err != 0) fail(failed, err);
   if (sethostname("sandbox", 7) != 0) fail(SetupStep::kSetHostname, errno);
 
-  // 6. Standard streams; every other inherited descriptor closes at exec.
+  // 5. Standard streams; every other inherited descriptor closes at exec.
   if (dup2(plan.stdin_fd, 0) < 0 || dup2(plan.stdout_fd, 1) < 0 || dup2(plan.stderr_fd, 2) < 0) {
     fail(SetupStep::kRedirectStdio, errno);
   }
@@ -93,14 +93,19 @@ void RunChild(const ChildPlan& plan) {
     fail(SetupStep::kCloseFds, errno);
   }
 
-  // 7. No capability can ever be regained: empty the bounding set while we still may.
+  // 6. No capability can ever be regained: empty the bounding set while we still may.
   if (int err = DropBoundingSet(); err != 0) fail(SetupStep::kDropBoundingSet, err);
 
-  // 8. The work directory and the caller's files, written as the sandbox uid.
+  // 7. The work directory and the caller's files, written as the sandbox uid.
   if (chdir("/work") != 0) fail(SetupStep::kChdirWork, errno);
   if (int err = PlaceFiles(plan.files); err != 0) fail(SetupStep::kPlaceFiles, err);
 
-  // 9. Limits, then nothing left to gain: no capabilities, no new privileges, the syscall filter.
+  // 9. In the run cgroup now, with a cgroup namespace rooted there (/proc/self/cgroup shows "/").
+  wait_for_parent(SetupStep::kWaitForCgroup);
+  close(plan.sync_fd);
+  if (unshare(CLONE_NEWCGROUP) != 0) fail(SetupStep::kUnshareCgroup, errno);
+
+  // 10. Limits, then nothing left to gain: no capabilities, no new privileges, the syscall filter.
   if (plan.apply_rlimits) {
     if (int err = ApplyRlimits(plan.rlimits); err != 0) fail(SetupStep::kSetRlimits, err);
   }
@@ -113,7 +118,7 @@ void RunChild(const ChildPlan& plan) {
     if (int err = LoadSeccompProgram(*plan.seccomp); err != 0) fail(SetupStep::kSeccomp, err);
   }
 
-  // 10. The program. The error pipe closes on success.
+  // 11. The program. The error pipe closes on success.
   if (plan.exec_fd >= 0) {
     syscall(SYS_execveat, plan.exec_fd, "", plan.argv.data(), plan.envp.data(), AT_EMPTY_PATH);
   } else {

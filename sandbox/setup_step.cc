@@ -9,7 +9,8 @@ namespace rlvr::sandbox {
 const char* SetupStepName(SetupStep step) {
   switch (step) {
     case SetupStep::kNone: return "none";
-    case SetupStep::kWaitForParent: return "wait for parent (uid map, cgroup)";
+    case SetupStep::kWaitForParent: return "wait for parent (uid/gid map)";
+    case SetupStep::kWaitForCgroup: return "wait for parent (cgroup)";
     case SetupStep::kSignals: return "reset signal dispositions";
     case SetupStep::kUnshareCgroup: return "unshare cgroup namespace";
     case SetupStep::kMountPrivate: return "make mounts private";

@@ -14,6 +14,7 @@ namespace rlvr::sandbox {
 enum class SetupStep : int32_t {
   kNone = 0,
   kWaitForParent,
+  kWaitForCgroup,
   kSignals,
   kUnshareCgroup,
   kMountPrivate,

@@ -5,7 +5,8 @@
 //   host -> zygote  'R' + SCM_RIGHTS[stdin, stdout, stderr, status socket, spec memfd]
 // Status socket (SOCK_SEQPACKET, one per run):
 //   run  -> host    'P'                      the host reads the run's host pid (SO_PASSCRED)
-//   host -> run     'G'                      go: the run is in its cgroup
+//   host -> run     'G'                      the run is in its cgroup (it sets up meanwhile,
+//                                            and waits for this before applying limits)
 //   run  -> host    'E' + SetupError         a setup step failed (then 'X' follows)
 //   zygote -> host  'X' + ExitMessage        the run's pid namespace is gone
 // The run closes its end of the status socket before any user code runs, so user code cannot

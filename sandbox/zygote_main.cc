@@ -162,10 +162,8 @@ int RunScript(const std::vector<std::string>& argv) {
   char byte = 0;
   if (read(105, &byte, 1) != 1) RunFail(SetupStep::kWaitForParent, EPIPE);  // our id maps
   close(105);
-  SendMessage(kStatusFd, "P", 1);  // the host reads our pid from the credentials
-  if (recv(kStatusFd, &byte, 1, 0) != 1 || byte != 'G') RunFail(SetupStep::kWaitForParent, EPIPE);
-
-  if (unshare(CLONE_NEWCGROUP) != 0) RunFail(SetupStep::kUnshareCgroup, errno);
+  // The host reads our pid from the credentials and moves us into the run cgroup while we set up.
+  SendMessage(kStatusFd, "P", 1);
   std::optional<WarmSpec> spec = DecodeWarmSpec(ReadAll(104));
   close(104);
   if (!spec.has_value()) RunFail(SetupStep::kReadSpec, EINVAL);
@@ -192,6 +190,8 @@ int RunScript(const std::vector<std::string>& argv) {
                       "/work/" + f.path, &f.content, f.mode});
   }
   if (int err = PlaceFiles(placed); err != 0) RunFail(SetupStep::kPlaceFiles, err);
+  if (recv(kStatusFd, &byte, 1, 0) != 1 || byte != 'G') RunFail(SetupStep::kWaitForCgroup, EPIPE);
+  if (unshare(CLONE_NEWCGROUP) != 0) RunFail(SetupStep::kUnshareCgroup, errno);
   if (int err = ApplyRlimits(MakeRlimitPlan(spec->rlimits)); err != 0) RunFail(SetupStep::kSetRlimits, err);
   if (int err = DropCapabilities(); err != 0) RunFail(SetupStep::kDropCapabilities, err);
   if (int err = SetNoNewPrivs(); err != 0) RunFail(SetupStep::kNoNewPrivs, err);
