@@ -61,19 +61,27 @@ struct Stat {
   int failures = 0;
 };
 
-Stat Measure(int runs, const std::function<bool()>& once) {
-  once();  // warm caches
-  std::vector<double> t;
-  Stat s;
-  for (int i = 0; i < runs; ++i) {
-    double start = NowMs();
-    if (!once()) ++s.failures;
-    t.push_back(NowMs() - start);
+// Interleaves the rows (one run of each in turn) so that the load of a shared machine, which
+// drifts over seconds, weighs on every row alike. Row i runs every strides[i]-th round.
+std::vector<Stat> MeasureInterleaved(int rounds, const std::vector<std::function<bool()>>& fs,
+                                     const std::vector<int>& strides) {
+  std::vector<std::vector<double>> t(fs.size());
+  std::vector<Stat> stats(fs.size());
+  for (const auto& f : fs) f();  // warm caches
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t i = 0; i < fs.size(); ++i) {
+      if (round % strides[i] != 0) continue;
+      double start = NowMs();
+      if (!fs[i]()) ++stats[i].failures;
+      t[i].push_back(NowMs() - start);
+    }
   }
-  std::sort(t.begin(), t.end());
-  s.median_ms = t[t.size() / 2];
-  for (double x : t) s.mean_ms += x / static_cast<double>(t.size());
-  return s;
+  for (size_t i = 0; i < fs.size(); ++i) {
+    std::sort(t[i].begin(), t[i].end());
+    stats[i].median_ms = t[i][t[i].size() / 2];
+    for (double x : t[i]) stats[i].mean_ms += x / static_cast<double>(t[i].size());
+  }
+  return stats;
 }
 
 // Runs per second with `threads` callers, each doing `per_thread` runs.
@@ -96,7 +104,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--runs") == 0 && !absl::SimpleAtoi(argv[i + 1], &runs)) return 2;
   }
-  const int py_runs = std::max(10, runs / 4);
+  const int py_runs = std::max(1, runs / 4);
   absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create({});
   if (!sb.ok()) {
     std::fprintf(stderr, "sandbox: %s\n", std::string(sb.status().message()).c_str());
@@ -139,16 +147,26 @@ int main(int argc, char** argv) {
       {"python3 pass     rlvr cold", py_runs, run(py_cold), true},
       {"python3 pass     rlvr warm", runs, run(py_warm), sandbox.mechanisms().warm_python},
   };
-  std::printf("%s", sandbox.mechanisms().Describe().c_str());
+  std::printf("interleaved rounds: %d (python rows every 4th; warm python every round)\n", runs);
   std::printf("\n%-36s %6s %11s %9s %9s %9s\n", "program / launcher", "runs", "median ms", "mean ms",
               "runs/s x2", "failures");
+  std::vector<std::function<bool()>> fs;
+  std::vector<int> strides;
+  std::vector<size_t> index(rows.size(), 0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].enabled) continue;
+    index[i] = fs.size();
+    fs.push_back(rows[i].f);
+    strides.push_back(runs / rows[i].n);
+  }
+  std::vector<Stat> measured = MeasureInterleaved(runs, fs, strides);
   std::vector<Stat> stats(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].enabled) {
       std::printf("%-36s %6s\n", rows[i].name, "n/a");
       continue;
     }
-    stats[i] = Measure(rows[i].n, rows[i].f);
+    stats[i] = measured[index[i]];
     double rps = Throughput(2, std::max(5, rows[i].n / 4), rows[i].f);
     std::printf("%-36s %6d %11.3f %9.3f %9.0f %9d\n", rows[i].name, rows[i].n, stats[i].median_ms,
                 stats[i].mean_ms, rps, stats[i].failures);

@@ -568,6 +568,6 @@ TEST(Concurrency, OrdinaryRunsSurviveAttacksInParallel) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  rlvr::sandbox::Shared();  // report the mechanisms once, before the tests
+  if (!::testing::GTEST_FLAG(list_tests)) rlvr::sandbox::Shared();  // report mechanisms first
   return RUN_ALL_TESTS();
 }
