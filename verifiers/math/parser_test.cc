@@ -1,9 +1,12 @@
 #include "verifiers/math/parser.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "verifiers/math/compare.h"
 #include "verifiers/math/expr.h"
 #include "verifiers/math/internal/lexer.h"
 
@@ -277,6 +280,71 @@ TEST(CanonicalTest, SortsCommutativeOperands) {
   ASSERT_TRUE(ParseMath("f(y)+y", WorkBudget(), &d).ok());
   EXPECT_NE(Canonical(c, c.root()), Canonical(d, d.root()));
   EXPECT_EQ(Canonical(c, c.root(), true), Canonical(d, d.root(), true));
+}
+
+// Random token soup: every input either parses or fails with a status; comparisons of what parses
+// finish with a status. (Run under ASan/UBSan in the sanitizer build.)
+TEST(ParserRobustnessTest, RandomTokenSoup) {
+  static const char* kPieces[] = {
+      "1",       "23",      "0.5",    "x",        "y",      "e",        "i",       "\\pi",
+      "+",       "-",       "*",      "/",        "^",      "_",        "!",       "%",
+      "(",       ")",       "[",      "]",        "{",      "}",        "\\{",   "\\}",
+      "|",       ",",       ";",      ":",        "=",      "<",        "\\le",  "\\ge",
+      "\\frac", "\\sqrt", "\\sin", "\\log_", "\\pm", "\\cup", "\\infty", "\\text{ cm}",
+      "\\left(", "\\right)", "&",    "\\\\", "\\begin{pmatrix}", "\\end{pmatrix}",
+      "\\overline", "\\binom", "\\cdot", " ",  "and",    "\\in",   "\\sum_", "f(",
+      "\\lfloor", "\\rfloor", "'", "\\circ", "\\%", "\\,", "$", "\\\\frac"};
+  constexpr size_t kN = sizeof(kPieces) / sizeof(kPieces[0]);
+  uint64_t state = 12345;
+  auto next = [&]() {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>(state >> 33);
+  };
+  CompareOptions o;
+  o.budget.max_steps = 20000;
+  int parsed = 0;
+  std::vector<ParsedAnswer> answers;
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    const size_t len = 1 + next() % 8;
+    for (size_t k = 0; k < len; ++k) s += kPieces[next() % kN];
+    absl::StatusOr<ParsedAnswer> a = ParseAnswer(s, o);
+    if (!a.ok()) {
+      EXPECT_TRUE(a.status().code() == absl::StatusCode::kInvalidArgument ||
+                  a.status().code() == absl::StatusCode::kResourceExhausted)
+          << s << ": " << a.status();
+      continue;
+    }
+    ++parsed;
+    EXPECT_FALSE(a->DebugString().empty()) << s;
+    if (!answers.empty()) {
+      absl::StatusOr<CompareResult> r = Compare(answers[next() % answers.size()], *a, o);
+      if (!r.ok()) {
+        EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << s;
+      }
+      absl::StatusOr<CompareResult> self = Compare(*a, *a, o);
+      ASSERT_TRUE(self.ok()) << s << ": " << self.status();
+      EXPECT_TRUE(self->equivalent) << s;
+    }
+    if (answers.size() < 64) answers.push_back(*a);
+  }
+  EXPECT_GT(parsed, 100) << "of 3000";
+}
+
+TEST(ParserRobustnessTest, DeepButAllowedNestingComparesWithoutOverflow) {
+  CompareOptions o;
+  std::string parens = std::string(190, '(') + "1" + std::string(190, ')');
+  std::string fracs;
+  for (int k = 0; k < 150; ++k) fracs += "\\frac{1}{";
+  fracs += "1" + std::string(150, '}');
+  for (const std::string& s : {parens, fracs}) {
+    absl::StatusOr<ParsedAnswer> a = ParseAnswer(s, o);
+    ASSERT_TRUE(a.ok()) << a.status();
+    absl::StatusOr<ParsedAnswer> one = ParseAnswer("1", o);
+    absl::StatusOr<CompareResult> r = Compare(*a, *one, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->equivalent);
+  }
 }
 
 }  // namespace
