@@ -65,14 +65,25 @@ size_t RFindByte(std::string_view s, char c, size_t lo, size_t hi) {
 
 // How common a byte is in English text (higher is more common); the searches below look for a
 // needle's rarest byte so that long runs of a common letter cost few memrchr calls.
-int Commonness(char c) {
-  static constexpr std::string_view kByFrequency = "zqxjkvbpygfwmucldrhsnioate";  // rare -> common
-  if (c == ' ') return 100;
-  if (c == '\\') return 60;  // LaTeX is full of backslashes and braces
-  if (c == '{' || c == '}' || c == '$') return 55;
-  const size_t k = kByFrequency.find(Lower(c));
-  return k == std::string_view::npos ? -1 : static_cast<int>(k);
-}
+struct CommonnessTable {
+  std::array<int, 256> rank{};
+  constexpr CommonnessTable() {
+    for (int& r : rank) r = -1;
+    constexpr std::string_view kByFrequency = "zqxjkvbpygfwmucldrhsnioate";  // rare -> common
+    for (size_t k = 0; k < kByFrequency.size(); ++k) {
+      rank[static_cast<unsigned char>(kByFrequency[k])] = static_cast<int>(k);
+      rank[static_cast<unsigned char>(kByFrequency[k] - 32)] = static_cast<int>(k);
+    }
+    rank[static_cast<unsigned char>(' ')] = 100;
+    rank[static_cast<unsigned char>('\\')] = 60;  // LaTeX is full of backslashes and braces
+    rank[static_cast<unsigned char>('{')] = 55;
+    rank[static_cast<unsigned char>('}')] = 55;
+    rank[static_cast<unsigned char>('$')] = 55;
+  }
+};
+constexpr CommonnessTable kCommonness;
+
+int Commonness(char c) { return kCommonness.rank[static_cast<unsigned char>(c)]; }
 
 size_t RarestIndex(std::string_view needle) {
   size_t best = 0;
@@ -300,6 +311,11 @@ std::optional<NumberToken> PrevNumber(std::string_view s, size_t lo, size_t hi, 
 // When `text` is exactly one number, its normalised form; otherwise `text` unchanged.
 std::string NormalizeIfNumber(std::string_view text, bool decimal_comma) {
   if (text.size() > 4096) return std::string(text);  // nobody writes such a number with separators
+  // Quick reject: a number starts with a digit, "-" or "." and ends with a digit or "%".
+  if (text.empty() || !(IsDigit(text.front()) || text.front() == '-' || text.front() == '.') ||
+      !(IsDigit(text.back()) || text.back() == '%')) {
+    return std::string(text);
+  }
   std::optional<NumberToken> tok = PrevNumber(text, 0, text.size(), decimal_comma);
   if (tok && tok->begin == 0 && tok->end == text.size()) return tok->text;
   return std::string(text);
@@ -714,18 +730,28 @@ std::string FinishCandidate(std::string_view text) {
 
 class Extractor {
  public:
-  Extractor(std::string_view s, const ExtractOptions& options) : s_(s), options_(options) {}
+  Extractor(std::string_view s, const ExtractOptions& options) : s_(s), options_(options) {
+    out_.reserve(static_cast<size_t>(std::clamp(options.max_candidates, 0, 64)));
+  }
 
+  // Runs the rules in priority order, stopping once max_candidates are found.
   std::vector<Candidate> Run() {
-    if (options_.final_answer) FinalAnswerHope();
-    if (options_.boxed) Boxed();
-    if (options_.answer_tag) AnswerTag();
-    if (options_.final_answer) FinalAnswer();
-    if (options_.answer_prefix) AnswerPrefix();
-    if (options_.gsm8k) Gsm8k();
-    if (options_.choice) Choice();
-    if (options_.whole_text) WholeText();
-    Unanchored();
+    using Rule = void (Extractor::*)();
+    const std::pair<bool, Rule> rules[] = {
+        {options_.final_answer, &Extractor::FinalAnswerHope},
+        {options_.boxed, &Extractor::Boxed},
+        {options_.answer_tag, &Extractor::AnswerTag},
+        {options_.final_answer, &Extractor::FinalAnswer},
+        {options_.answer_prefix, &Extractor::AnswerPrefix},
+        {options_.gsm8k, &Extractor::Gsm8k},
+        {options_.choice, &Extractor::Choice},
+        {options_.whole_text, &Extractor::WholeText},
+        {options_.latex_env || options_.last_number, &Extractor::Unanchored},
+    };
+    for (const auto& [on, rule] : rules) {
+      if (Full()) break;
+      if (on) (this->*rule)();
+    }
     return std::move(out_);
   }
 

@@ -1,5 +1,6 @@
 #include "verifiers/math/math_verifier.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -105,18 +106,23 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
   return out;
 }
 
+// Extraction stops after kFirstCandidates; only when none of those parses is the rest extracted.
+constexpr int kFirstCandidates = 3;
+
 MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
                        const MathVerifyOptions& options) {
   if (!gold.parsed) return gold.failure;
-  absl::StatusOr<std::vector<Candidate>> candidates =
-      ExtractCandidates(response, options.extract);
+  ExtractOptions first = options.extract;
+  first.max_candidates = std::min(first.max_candidates, kFirstCandidates);
+  absl::StatusOr<std::vector<Candidate>> candidates = ExtractCandidates(response, first);
   if (!candidates.ok()) {
     return Make(Outcome::kBudgetExceeded, "",
                 absl::StrCat("response: ", candidates.status().message()));
   }
   if (candidates->empty()) return Make(Outcome::kNoAnswer, "", "no answer found in the response");
   std::string first_error;
-  for (const Candidate& c : *candidates) {
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    const Candidate& c = (*candidates)[i];
     const std::string rule(ExtractRuleName(c.rule));
     absl::StatusOr<ParsedAnswer> parsed = ParseAnswer(c.text, options.compare);
     if (!parsed.ok()) {
@@ -128,6 +134,16 @@ MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
       if (first_error.empty()) {
         first_error = absl::StrCat(rule, " \"", Truncate(c.text, 80), "\": ",
                                    parsed.status().message());
+      }
+      // None of the first candidates parsed: extract the rest (the list is a prefix of the full one).
+      if (i + 1 == candidates->size() &&
+          candidates->size() == static_cast<size_t>(first.max_candidates) &&
+          first.max_candidates < options.extract.max_candidates) {
+        absl::StatusOr<std::vector<Candidate>> all = ExtractCandidates(response, options.extract);
+        if (all.ok() && all->size() > candidates->size()) {
+          first.max_candidates = options.extract.max_candidates;
+          *candidates = *std::move(all);
+        }
       }
       continue;
     }

@@ -214,6 +214,13 @@ TEST(MathVerifier, FallsBackToTheNextCandidateWhenOneDoesNotParse) {
   EXPECT_EQ(v.outcome, Outcome::kCorrect) << Show(v);
 }
 
+TEST(MathVerifier, ExtractsFurtherWhenTheFirstCandidatesDoNotParse) {
+  // The verifier first asks for three candidates; here all three boxes are junk.
+  const MathVerdict v =
+      V("see step 1 \\boxed{)(} and step 2 \\boxed{((} and step 3 \\boxed{)} so $5$", "5");
+  EXPECT_EQ(v.outcome, Outcome::kCorrect) << Show(v);
+}
+
 TEST(MathVerifier, PreparedGoldIsReusable) {
   MathVerifyOptions options;
   const PreparedGold gold = PrepareGold("$\\frac{1}{2}$", options);
