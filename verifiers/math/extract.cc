@@ -734,7 +734,8 @@ class Extractor {
     out_.reserve(static_cast<size_t>(std::clamp(options.max_candidates, 0, 64)));
   }
 
-  // Runs the rules in priority order, stopping once max_candidates are found.
+  // Runs the rules in priority order, stopping once max_candidates are found (or after the first
+  // rule that found any, with stop_at_first_rule).
   std::vector<Candidate> Run() {
     using Rule = void (Extractor::*)();
     const std::pair<bool, Rule> rules[] = {
@@ -749,7 +750,7 @@ class Extractor {
         {options_.latex_env || options_.last_number, &Extractor::Unanchored},
     };
     for (const auto& [on, rule] : rules) {
-      if (Full()) break;
+      if (Full() || (options_.stop_at_first_rule && !out_.empty())) break;
       if (on) (this->*rule)();
     }
     return std::move(out_);

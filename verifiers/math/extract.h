@@ -71,6 +71,9 @@ struct ExtractOptions {
   int64_t max_input_bytes = int64_t{16} << 20;
   // At most this many candidates are returned (the verifier tries them in order).
   int max_candidates = 12;
+  // Stop after the first rule that yields a candidate (the verifier extracts this way first, and
+  // extracts everything only when none of those candidates parses).
+  bool stop_at_first_rule = false;
 };
 
 struct Candidate {

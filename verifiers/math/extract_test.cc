@@ -151,6 +151,18 @@ TEST(Extract, RulesCanBeSwitchedOff) {
   EXPECT_EQ(First("The final answer is $3$. I hope it is correct. \\boxed{4}", options), "4");
 }
 
+TEST(Extract, StopAtFirstRuleGivesAPrefixOfTheFullList) {
+  const std::string text = "We get $2$ first, then \\boxed{x+} and finally 7.";
+  ExtractOptions first;
+  first.stop_at_first_rule = true;
+  const std::vector<Candidate> some = All(text, first);
+  const std::vector<Candidate> all = All(text);
+  ASSERT_EQ(some.size(), 1u);
+  EXPECT_EQ(some[0].rule, ExtractRule::kBoxed);
+  ASSERT_GT(all.size(), some.size());
+  for (size_t i = 0; i < some.size(); ++i) EXPECT_EQ(some[i].text, all[i].text);
+}
+
 TEST(Extract, SpansPointIntoTheInput) {
   const std::string text = "We have \\boxed{12} here";
   std::vector<Candidate> c = All(text);

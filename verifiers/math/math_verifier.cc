@@ -1,6 +1,5 @@
 #include "verifiers/math/math_verifier.h"
 
-#include <algorithm>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -106,14 +105,12 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
   return out;
 }
 
-// Extraction stops after kFirstCandidates; only when none of those parses is the rest extracted.
-constexpr int kFirstCandidates = 3;
-
 MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
                        const MathVerifyOptions& options) {
   if (!gold.parsed) return gold.failure;
+  // First the candidates of the first rule that finds any; everything only if none of them parses.
   ExtractOptions first = options.extract;
-  first.max_candidates = std::min(first.max_candidates, kFirstCandidates);
+  first.stop_at_first_rule = true;
   absl::StatusOr<std::vector<Candidate>> candidates = ExtractCandidates(response, first);
   if (!candidates.ok()) {
     return Make(Outcome::kBudgetExceeded, "",
@@ -135,15 +132,12 @@ MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
         first_error = absl::StrCat(rule, " \"", Truncate(c.text, 80), "\": ",
                                    parsed.status().message());
       }
-      // None of the first candidates parsed: extract the rest (the list is a prefix of the full one).
-      if (i + 1 == candidates->size() &&
-          candidates->size() == static_cast<size_t>(first.max_candidates) &&
-          first.max_candidates < options.extract.max_candidates) {
-        absl::StatusOr<std::vector<Candidate>> all = ExtractCandidates(response, options.extract);
-        if (all.ok() && all->size() > candidates->size()) {
-          first.max_candidates = options.extract.max_candidates;
-          *candidates = *std::move(all);
-        }
+      // None of the first rule's candidates parsed: extract the rest (the first list is a prefix
+      // of the full one, so the loop goes on where it stopped).
+      if (i + 1 == candidates->size() && first.stop_at_first_rule) {
+        first.stop_at_first_rule = options.extract.stop_at_first_rule;
+        absl::StatusOr<std::vector<Candidate>> all = ExtractCandidates(response, first);
+        if (all.ok() && all->size() > candidates->size()) *candidates = *std::move(all);
       }
       continue;
     }

@@ -215,7 +215,7 @@ TEST(MathVerifier, FallsBackToTheNextCandidateWhenOneDoesNotParse) {
 }
 
 TEST(MathVerifier, ExtractsFurtherWhenTheFirstCandidatesDoNotParse) {
-  // The verifier first asks for three candidates; here all three boxes are junk.
+  // The verifier first tries the first rule's candidates (the boxes); here they are all junk.
   const MathVerdict v =
       V("see step 1 \\boxed{)(} and step 2 \\boxed{((} and step 3 \\boxed{)} so $5$", "5");
   EXPECT_EQ(v.outcome, Outcome::kCorrect) << Show(v);
