@@ -102,6 +102,8 @@ const std::vector<Case>& Cases() {
       {"2\\frac{1}{2}", "\\frac{5}{2}", true},
       {"2 1/2", "5/2", true},
       {"3\\frac{1}{4}", "3.5", false},
+      {"-2\\frac{1}{2}", "-2.5", true},
+      {"-2 1/2", "-\\frac{5}{2}", true},
       {"\\frac{5\\sqrt{42}}{27}", "\\frac{5}{27}\\sqrt{42}", true},
       // Repeating decimals.
       {"0.\\overline{3}", "\\frac{1}{3}", true},

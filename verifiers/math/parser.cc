@@ -335,7 +335,7 @@ class Parser {
         factors = {q};
       } else if (StartsOperand(t)) {
         // Mixed numbers: "2 1/2", "2\frac{1}{2}" (an integer then a fraction of integers).
-        const bool int_before = factors.size() == 1 && IsIntLiteral(factors[0]);
+        const bool int_before = factors.size() == 1 && IsWholePart(factors[0]);
         if (int_before && t.kind == TokKind::kNumber && IsChar(Peek(1), '/') &&
             Peek(2).kind == TokKind::kNumber && !IsChar(Peek(3), '^') &&
             IsIntText(t.text) && IsIntText(Peek(2).text)) {
@@ -345,7 +345,7 @@ class Parser {
           Next();
           Next();
           ASSIGN_OR_RETURN(int32_t q, New(NodeKind::kDiv, "", {n, dn}));
-          ASSIGN_OR_RETURN(int32_t m, New(NodeKind::kAdd, "", {factors[0], q}));
+          ASSIGN_OR_RETURN(int32_t m, Mixed(factors[0], q));
           factors = {m};
           continue;
         }
@@ -353,7 +353,7 @@ class Parser {
         ASSIGN_OR_RETURN(int32_t b, ParsePower());
         if (int_before && frac_next && tree_->at(b).kind == NodeKind::kDiv &&
             IsIntLiteral(tree_->at(b).kids[0]) && IsIntLiteral(tree_->at(b).kids[1])) {
-          ASSIGN_OR_RETURN(int32_t m, New(NodeKind::kAdd, "", {factors[0], b}));
+          ASSIGN_OR_RETURN(int32_t m, Mixed(factors[0], b));
           factors = {m};
           continue;
         }
@@ -371,6 +371,22 @@ class Parser {
   bool IsIntLiteral(int32_t i) const {
     const Node& n = tree_->at(i);
     return n.kind == NodeKind::kNumber && IsIntText(n.text);
+  }
+
+  // An integer literal, or a negated one ("-2" in "-2\frac{1}{2}").
+  bool IsWholePart(int32_t i) const {
+    const Node& n = tree_->at(i);
+    return IsIntLiteral(i) || (n.kind == NodeKind::kNeg && IsIntLiteral(n.kids[0]));
+  }
+
+  // whole + frac, with the sign of a negative whole part applying to both: -2 1/2 = -(2 + 1/2).
+  absl::StatusOr<int32_t> Mixed(int32_t whole, int32_t frac) {
+    if (tree_->at(whole).kind == NodeKind::kNeg) {
+      const int32_t w = tree_->at(whole).kids[0];
+      ASSIGN_OR_RETURN(int32_t sum, New(NodeKind::kAdd, "", {w, frac}));
+      return New(NodeKind::kNeg, "", {sum});
+    }
+    return New(NodeKind::kAdd, "", {whole, frac});
   }
 
   // A product; unit words and \text{} factors next to real factors are dropped.
