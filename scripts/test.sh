@@ -10,6 +10,9 @@ echo "== release build + all tests"
 scripts/build.sh release
 ctest --test-dir build/release --output-on-failure -j "$jobs" --timeout 600
 
+echo "== Python client tests (live rlvr-verifier on loopback)"
+clients/python/run_tests.sh build/release/cli/rlvr-verifier
+
 echo "== ASan+UBSan build + unit tests (label 'slow' excluded)"
 scripts/build.sh asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

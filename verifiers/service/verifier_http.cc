@@ -258,15 +258,19 @@ void AddVerifierHttpRoutes(HttpServer* server, VerifierEngine* engine, absl::Dur
       return ErrorResponse(absl::InvalidArgumentError(
           body.ok() ? "body must be a JSON object" : std::string(body.status().message())));
     }
-    for (const char* key : {"response", "label"}) {
-      if (!body->contains(key) || !(*body)[key].is_string()) {
-        return ErrorResponse(absl::InvalidArgumentError(
-            absl::StrCat("\"", key, "\" must be a string")));
-      }
+    if (!body->contains("response") || !(*body)["response"].is_string()) {
+      return ErrorResponse(absl::InvalidArgumentError("\"response\" must be a string"));
+    }
+    // slime datasets carry numeric labels too: a number is its decimal text.
+    const nlohmann::json& label = body->contains("label") ? (*body)["label"] : nlohmann::json();
+    if (!label.is_string() && !label.is_number()) {
+      return ErrorResponse(absl::InvalidArgumentError(
+          absl::StrCat("\"label\" must be a string or number, got ", label.type_name())));
     }
     absl::StatusOr<std::vector<v1::Verdict>> verdicts =
         VerifySamples(engine, {(*body)["response"].get<std::string>()},
-                      {(*body)["label"].get<std::string>()}, absl::Now() + deadline);
+                      {label.is_string() ? label.get<std::string>() : label.dump()},
+                      absl::Now() + deadline);
     if (!verdicts.ok()) return ErrorResponse(verdicts.status());
     const v1::Verdict& verdict = verdicts->front();
     if (!verdict.valid() && !*zero) return InvalidVerdicts(*verdicts);

@@ -332,6 +332,16 @@ TEST_F(VerifierServerTest, SlimeReward) {
                          "application/json");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(nlohmann::json::parse(wrong->body), 0.0);
+  auto numeric = http.Post("/v1/slime/reward", R"({"response": "\\boxed{4}", "label": 4})",
+                           "application/json");
+  ASSERT_TRUE(numeric);
+  EXPECT_EQ(nlohmann::json::parse(numeric->body), 1.0);
+  auto no_label = http.Post("/v1/slime/reward", R"({"response": "4", "label": null})",
+                            "application/json");
+  ASSERT_TRUE(no_label);
+  EXPECT_EQ(no_label->status, 400);
+  EXPECT_NE(ErrorOf(no_label->body).find("\"label\" must be a string or number, got null"),
+            std::string::npos);
   auto bad = http.Post("/v1/slime/reward", R"({"response": 3, "label": "4"})", "application/json");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
