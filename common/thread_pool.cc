@@ -6,7 +6,8 @@
 
 namespace rlvr {
 
-ThreadPool::ThreadPool(size_t num_threads, size_t max_queue) : max_queue_(max_queue) {
+ThreadPool::ThreadPool(size_t num_threads, size_t max_queue, std::function<void()> on_thread_exit)
+    : max_queue_(max_queue), on_thread_exit_(std::move(on_thread_exit)) {
   if (num_threads == 0) num_threads = 1;
   workers_.reserve(num_threads);
   for (size_t i = 0; i < num_threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
@@ -46,12 +47,13 @@ void ThreadPool::WorkerLoop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
+      if (queue_.empty()) break;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
     }
     task();
   }
+  if (on_thread_exit_) on_thread_exit_();
 }
 
 }  // namespace rlvr

@@ -20,7 +20,8 @@ namespace rlvr {
 // Thread-safe. The destructor stops accepting work, runs every task already queued, then joins.
 class ThreadPool {
  public:
-  ThreadPool(size_t num_threads, size_t max_queue);
+  // `on_thread_exit`, if set, runs on each worker just before it exits (to free thread-local caches).
+  ThreadPool(size_t num_threads, size_t max_queue, std::function<void()> on_thread_exit = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -37,6 +38,7 @@ class ThreadPool {
   void WorkerLoop();
 
   const size_t max_queue_;
+  const std::function<void()> on_thread_exit_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);

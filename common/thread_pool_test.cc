@@ -34,6 +34,12 @@ TEST(ThreadPoolTest, FullQueueAnswersResourceExhausted) {
   release.set_value();
 }
 
+TEST(ThreadPoolTest, ExitHookRunsOnEveryWorker) {
+  std::atomic<int> exited{0};
+  { ThreadPool pool(3, 10, [&] { exited++; }); }
+  EXPECT_EQ(exited.load(), 3);
+}
+
 TEST(ThreadPoolTest, ZeroThreadsStillRuns) {
   std::promise<int> result;
   ThreadPool pool(0, 1);

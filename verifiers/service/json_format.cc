@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "verifiers/code/code_verifier.h"
 
 namespace rlvr {
 namespace {
@@ -113,6 +114,11 @@ absl::StatusOr<v1::VerifyRequest> RequestFromJsonLine(const nlohmann::json& line
   if (request.problem().kind() == v1::PROBLEM_KIND_MATH && !line.contains("answer")) {
     return absl::InvalidArgumentError("missing \"answer\" (the gold answer)");
   }
+  if (request.problem().kind() == v1::PROBLEM_KIND_CODE) {
+    absl::StatusOr<v1::CodeProblem> problem = code::CodeProblemFromJson(line);
+    if (!problem.ok()) return problem.status();
+    *request.mutable_problem()->mutable_code() = std::move(*problem);
+  }
   request.mutable_problem()->set_id(request.request_id());
   return request;
 }
@@ -134,6 +140,14 @@ nlohmann::json VerdictToJson(std::string_view id, const v1::Verdict& verdict) {
   if (verdict.tests_total() > 0) {
     out["tests_passed"] = verdict.tests_passed();
     out["tests_total"] = verdict.tests_total();
+    nlohmann::json tests = nlohmann::json::array();
+    for (const v1::TestVerdict& test : verdict.tests()) {
+      nlohmann::json t = {{"status", test.status()}, {"wall_ms", test.wall_ms()}};
+      if (!test.detail().empty()) t["detail"] = test.detail();
+      if (!test.stderr_excerpt().empty()) t["stderr"] = test.stderr_excerpt();
+      tests.push_back(std::move(t));
+    }
+    out["tests"] = std::move(tests);
   }
   return out;
 }

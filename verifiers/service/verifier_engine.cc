@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "verifiers/math/math_verifier.h"
+#include "verifiers/math/value.h"
 
 namespace rlvr {
 namespace {
@@ -57,7 +59,7 @@ VerifierEngine::VerifierEngine(const VerifierEngineOptions& options, MetricsRegi
       response_latency_(metrics->GetHistogram("rlvr_verifier_response_latency_seconds",
                                               "Time to verify one response.",
                                               ExponentialBuckets(1e-6, 4, 14))),
-      pool_(options.threads, options.max_queue) {
+      pool_(options.threads, options.max_queue, [] { math::ReleaseThreadCaches(); }) {
   for (int code = 0; code < kNumStatusCodes; ++code) {
     groups_by_code_[code] = &metrics->GetCounter(
         "rlvr_verifier_groups_total", "Groups finished, by status code.",
@@ -72,8 +74,43 @@ VerifierEngine::VerifierEngine(const VerifierEngineOptions& options, MetricsRegi
 
 VerifierEngine::~VerifierEngine() = default;
 
-absl::Status VerifierEngine::Validate(const v1::VerifyRequest& request,
-                                      const VerifierLimits& limits) {
+absl::StatusOr<code::CodeVerifier*> VerifierEngine::CodeVerifierOrError() {
+  std::lock_guard<std::mutex> lock(code_mu_);
+  if (!code_tried_) {
+    code_tried_ = true;
+    if (!options_.enable_code) {
+      code_status_ = absl::FailedPreconditionError(
+          "problem.kind is CODE but this verifier serves math only (code disabled)");
+    } else {
+      absl::StatusOr<std::unique_ptr<code::CodeVerifier>> created =
+          code::CodeVerifier::Create(options_.code);
+      if (created.ok()) {
+        code_ = std::move(*created);
+      } else {
+        code_status_ = absl::FailedPreconditionError(absl::StrCat(
+            "problem.kind is CODE but the sandbox could not start here: ",
+            created.status().message()));
+      }
+    }
+  }
+  if (code_ == nullptr) return code_status_;
+  return code_.get();
+}
+
+absl::Status VerifierEngine::Validate(const v1::VerifyRequest& request) {
+  if (absl::Status shape = ValidateShape(request, options_.limits); !shape.ok()) return shape;
+  if (request.problem().kind() != v1::PROBLEM_KIND_CODE) return absl::OkStatus();
+  absl::StatusOr<code::CodeVerifier*> verifier = CodeVerifierOrError();
+  if (!verifier.ok()) return verifier.status();
+  absl::Status problem = (*verifier)->Validate(request.problem().code());
+  if (!problem.ok()) {
+    return absl::Status(problem.code(), absl::StrCat("problem.code: ", problem.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifierEngine::ValidateShape(const v1::VerifyRequest& request,
+                                           const VerifierLimits& limits) {
   if (request.request_id().size() > limits.max_request_id_bytes) {
     return absl::InvalidArgumentError(absl::StrCat("request_id is ", request.request_id().size(),
                                                    " bytes; limit is ",
@@ -115,8 +152,7 @@ absl::Status VerifierEngine::Validate(const v1::VerifyRequest& request,
       return absl::OkStatus();
     }
     case v1::PROBLEM_KIND_CODE:
-      return absl::UnimplementedError(
-          "problem.kind is CODE: this verifier build checks math problems only");
+      return absl::OkStatus();  // the code verifier checks the rest (Validate)
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "problem.kind is ", v1::ProblemKind_Name(problem.kind()).empty()
@@ -130,6 +166,24 @@ absl::StatusOr<v1::VerifyResponse> VerifierEngine::Run(const v1::VerifyRequest& 
                                                         absl::Time deadline) {
   v1::VerifyResponse response;
   response.set_request_id(request.request_id());
+  if (request.problem().kind() == v1::PROBLEM_KIND_CODE) {
+    ASSIGN_OR_RETURN(code::CodeVerifier * verifier, CodeVerifierOrError());
+    for (int i = 0; i < request.responses_size(); ++i) {
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("deadline passed after ", i, " of ",
+                                                        request.responses_size(), " responses"));
+      }
+      const auto start = std::chrono::steady_clock::now();
+      v1::Verdict verdict = verifier->Verify(request.responses(i), request.problem().code());
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      response_latency_.Observe(seconds);
+      verdict.set_extracted(Truncated(std::move(*verdict.mutable_extracted()), kMaxExtractedBytes));
+      verdict.set_latency_us(seconds * 1e6);
+      *response.add_verdicts() = std::move(verdict);
+    }
+    return response;
+  }
   const v1::MathProblem& problem = request.problem().math();
   const math::MathVerifyOptions options = ToMathOptions(problem.options());
   const math::PreparedGold gold = math::PrepareGold(problem.gold(), options);  // once per group
@@ -168,7 +222,7 @@ void VerifierEngine::RecordGroup(const absl::StatusOr<v1::VerifyResponse>& resul
 
 absl::StatusOr<v1::VerifyResponse> VerifierEngine::VerifyNow(const v1::VerifyRequest& request,
                                                              absl::Time deadline) {
-  if (absl::Status valid = Validate(request, options_.limits); !valid.ok()) return valid;
+  if (absl::Status valid = Validate(request); !valid.ok()) return valid;
   in_flight_.Add(1);
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::VerifyResponse> result = Run(request, deadline);
@@ -179,7 +233,7 @@ absl::StatusOr<v1::VerifyResponse> VerifierEngine::VerifyNow(const v1::VerifyReq
 
 absl::Status VerifierEngine::Submit(v1::VerifyRequest request, absl::Time deadline,
                                     Callback done) {
-  if (absl::Status valid = Validate(request, options_.limits); !valid.ok()) return valid;
+  if (absl::Status valid = Validate(request); !valid.ok()) return valid;
   auto shared = std::make_shared<v1::VerifyRequest>(std::move(request));
   queue_depth_.Add(1);
   absl::Status queued = pool_.TrySubmit([this, shared, deadline, done = std::move(done)] {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -14,6 +15,7 @@
 #include "common/metrics.h"
 #include "common/thread_pool.h"
 #include "rlvr/v1/verifier.pb.h"
+#include "verifiers/code/code_verifier.h"
 
 namespace rlvr {
 
@@ -29,6 +31,10 @@ struct VerifierEngineOptions {
   size_t threads = 2;        // pool workers
   size_t max_queue = 1024;   // groups waiting; beyond this Submit answers RESOURCE_EXHAUSTED
   VerifierLimits limits;
+  // Serve PROBLEM_KIND_CODE. The sandbox and code verifier are created on the first code request;
+  // when that fails, code requests answer FAILED_PRECONDITION with the reason.
+  bool enable_code = true;
+  code::CodeVerifierOptions code;
 };
 
 class VerifierEngine {
@@ -49,14 +55,19 @@ class VerifierEngine {
   absl::StatusOr<v1::VerifyResponse> VerifyNow(const v1::VerifyRequest& request,
                                                absl::Time deadline);
 
-  // INVALID_ARGUMENT naming the first bad field; UNIMPLEMENTED for a kind this build cannot check.
-  static absl::Status Validate(const v1::VerifyRequest& request, const VerifierLimits& limits);
+  // INVALID_ARGUMENT naming the first bad field; FAILED_PRECONDITION when code problems cannot be
+  // checked here (disabled, or the sandbox could not start — the message says why).
+  absl::Status Validate(const v1::VerifyRequest& request);
+  // The checks that need no verifier: sizes, counts, kind, math options.
+  static absl::Status ValidateShape(const v1::VerifyRequest& request, const VerifierLimits& limits);
 
   size_t queue_depth() const { return pool_.queue_depth(); }
   const VerifierEngineOptions& options() const { return options_; }
 
  private:
   absl::StatusOr<v1::VerifyResponse> Run(const v1::VerifyRequest& request, absl::Time deadline);
+  // The code verifier, created on first use; or why there is none.
+  absl::StatusOr<code::CodeVerifier*> CodeVerifierOrError();
   void RecordGroup(const absl::StatusOr<v1::VerifyResponse>& result, absl::Duration elapsed);
 
   const VerifierEngineOptions options_;
@@ -68,6 +79,10 @@ class VerifierEngine {
   static constexpr int kNumOutcomes = v1::Outcome_ARRAYSIZE;
   std::array<Counter*, kNumStatusCodes> groups_by_code_;
   std::array<Counter*, kNumOutcomes> verdicts_by_outcome_;
+  std::mutex code_mu_;
+  bool code_tried_ ABSL_GUARDED_BY(code_mu_) = false;
+  absl::Status code_status_ ABSL_GUARDED_BY(code_mu_);
+  std::unique_ptr<code::CodeVerifier> code_;  // set once under code_mu_, then read-only
   ThreadPool pool_;  // last: destroyed first, so queued work still sees the members above
 };
 

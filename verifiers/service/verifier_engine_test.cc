@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "verifiers/math/value.h"
 
 namespace rlvr {
 namespace {
@@ -84,16 +85,65 @@ TEST(VerifierEngineTest, ValidationNamesTheFieldAndValue) {
   v1::VerifyRequest unknown = MathGroup("1", {"1"});
   unknown.mutable_problem()->set_kind(static_cast<v1::ProblemKind>(42));
   cases.push_back({unknown, absl::StatusCode::kInvalidArgument, "problem.kind is 42"});
-  v1::VerifyRequest code = MathGroup("1", {"1"});
-  code.mutable_problem()->set_kind(v1::PROBLEM_KIND_CODE);
-  cases.push_back({code, absl::StatusCode::kUnimplemented, "problem.kind is CODE"});
   v1::VerifyRequest long_id = MathGroup("1", {"1"}, std::string(300, 'i'));
   cases.push_back({long_id, absl::StatusCode::kInvalidArgument, "request_id is 300 bytes"});
   for (const Case& c : cases) {
-    absl::Status status = VerifierEngine::Validate(c.request, limits);
+    absl::Status status = VerifierEngine::ValidateShape(c.request, limits);
     EXPECT_EQ(status.code(), c.code) << status;
     EXPECT_NE(status.message().find(c.message), std::string::npos) << status.message();
   }
+}
+
+v1::VerifyRequest PythonStdioGroup(std::vector<std::string> responses) {
+  v1::VerifyRequest request;
+  request.set_request_id("code");
+  v1::Problem* problem = request.mutable_problem();
+  problem->set_kind(v1::PROBLEM_KIND_CODE);
+  problem->mutable_code()->set_language("python");
+  v1::CodeTests* tests = problem->mutable_code()->mutable_tests();
+  tests->set_type("stdio");
+  for (int i = 1; i <= 3; ++i) {
+    v1::CodeTestCase* c = tests->add_cases();
+    c->set_input(std::to_string(i) + "\n");
+    c->set_output(std::to_string(2 * i) + "\n");
+  }
+  for (auto& r : responses) request.add_responses(std::move(r));
+  return request;
+}
+
+TEST(VerifierEngineTest, CodeProblemsRunInTheSandbox) {
+  MetricsRegistry metrics;
+  VerifierEngine engine({}, &metrics);
+  auto result = engine.VerifyNow(
+      PythonStdioGroup({"```python\nprint(int(input()) * 2)\n```",
+                        "```python\nn = int(input())\nprint(4 if n == 2 else n * 2 + 1)\n```",
+                        "no program here"}),
+      Soon());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->verdicts_size(), 3);
+  EXPECT_EQ(result->verdicts(0).outcome(), v1::OUTCOME_CORRECT) << result->verdicts(0).reason();
+  EXPECT_EQ(result->verdicts(0).tests_passed(), 3u);
+  EXPECT_EQ(result->verdicts(1).outcome(), v1::OUTCOME_INCORRECT);
+  EXPECT_NEAR(result->verdicts(1).score(), 1.0 / 3, 1e-9);
+  EXPECT_EQ(result->verdicts(2).outcome(), v1::OUTCOME_NO_CODE);
+  EXPECT_TRUE(result->verdicts(2).valid());
+
+  v1::VerifyRequest bad = PythonStdioGroup({"x"});
+  bad.mutable_problem()->mutable_code()->set_language("cobol");
+  absl::Status invalid = engine.Validate(bad);
+  EXPECT_EQ(invalid.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(invalid.message().find("problem.code"), std::string::npos) << invalid.message();
+  EXPECT_NE(invalid.message().find("cobol"), std::string::npos) << invalid.message();
+}
+
+TEST(VerifierEngineTest, CodeDisabledIsFailedPrecondition) {
+  MetricsRegistry metrics;
+  VerifierEngineOptions options;
+  options.enable_code = false;
+  VerifierEngine engine(options, &metrics);
+  auto result = engine.VerifyNow(PythonStdioGroup({"x"}), Soon());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(result.status().message().find("code disabled"), std::string::npos);
 }
 
 TEST(VerifierEngineTest, SubmitRejectsInvalidWithoutCallingBack) {
@@ -180,6 +230,7 @@ TEST(VerifierEngineTest, ConcurrentSubmittersGetTheirOwnResults) {
           wrong++;
         }
       }
+      math::ReleaseThreadCaches();  // MPFR keeps per-thread caches
     });
   }
   for (auto& t : threads) t.join();

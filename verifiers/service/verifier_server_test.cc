@@ -255,7 +255,8 @@ TEST_F(VerifierServerTest, HttpVerify) {
                         R"({"problem": {"kind": "PROBLEM_KIND_CODE"}, "responses": ["x"]})",
                         "application/json");
   ASSERT_TRUE(code);
-  EXPECT_EQ(code->status, 501);
+  EXPECT_EQ(code->status, 400) << code->body;
+  EXPECT_NE(ErrorOf(code->body).find("problem.code"), std::string::npos) << code->body;
 }
 
 TEST_F(VerifierServerTest, OpenRlhfRewardsMatchTheGrpcApi) {
