@@ -194,6 +194,7 @@ int main(int argc, char** argv) {
     }
   }
   if (threads <= 0) threads = 2;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
   rlvr::code::CodeVerifierOptions options;
   options.max_parallel_runs = threads;
@@ -245,7 +246,7 @@ int main(int argc, char** argv) {
       const std::string path = scratch + "/he_" + std::to_string(i) + ".py";
       std::ofstream(path) << r.prompt << r.solution << "\n" << r.test << "\n" << "check(" << r.entry << ")\n";
       std::string out;
-      passed += RunProcess({"python3", path}, "", 10000, &out) == 0;
+      passed += RunProcess({"/usr/bin/python3", path}, "", 10000, &out) == 0;
     });
     base.seconds = Seconds(t0);
     base.passed = passed;
@@ -280,14 +281,14 @@ int main(int argc, char** argv) {
     std::string out;
     if (p.language == "cpp") {
       std::ofstream(dir + "/main.cpp") << p.source;
-      if (RunProcess({"g++", "-std=c++17", "-O2", "-pipe", "-o", dir + "/main", dir + "/main.cpp"}, "", 120000,
+      if (RunProcess({"/usr/bin/g++", "-std=c++17", "-O2", "-pipe", "-o", dir + "/main", dir + "/main.cpp"}, "", 120000,
                      &out) != 0) {
         return;
       }
       run = {dir + "/main"};
     } else {
       std::ofstream(dir + "/main.py") << p.source;
-      run = {"python3", dir + "/main.py"};
+      run = {"/usr/bin/python3", dir + "/main.py"};
     }
     bool all = true;
     for (const v1::CodeTestCase& c : p.problem.tests().cases()) {

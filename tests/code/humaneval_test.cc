@@ -103,7 +103,7 @@ Tally RunMutants(size_t n) {
 TEST(HumanEvalTest, CanonicalSubsetScoresOne) { RunCanonical(20); }
 
 TEST(HumanEvalTest, MutantSubsetScoresBelowOne) {
-  Tally t = RunMutants(12);
+  Tally t = RunMutants(20);
   EXPECT_GT(t.total, 30);
   EXPECT_GE(t.killed * 10, t.total * 9) << "fewer than 90% of mutants killed";
 }

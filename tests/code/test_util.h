@@ -17,7 +17,7 @@ inline CodeVerifier& SharedVerifier() {
   static CodeVerifier* v = [] {
     CodeVerifierOptions o;
     o.max_parallel_runs = 4;
-    o.precompiled_headers = false;  // the PCH build costs ~10 CPU-s; code_pch_test covers it
+    o.precompiled_headers = false;  // the PCH build costs ~10 CPU-s; pch_test.cc covers it
     auto made = CodeVerifier::Create(o);
     if (!made.ok()) {
       std::fprintf(stderr, "cannot create the code verifier: %s\n", std::string(made.status().message()).c_str());
