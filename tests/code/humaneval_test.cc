@@ -2,7 +2,7 @@
 // them (off by one, wrong constant, flipped comparison, early return, …) score below 1.0.
 // The *Slow* tests cover all 164 problems (ctest label `slow`); the others a fast subset.
 #include <fstream>
-#include <regex>
+#include <cctype>
 
 #include "tests/code/test_util.h"
 #include "verifiers/code/dataset_loaders.h"
@@ -43,22 +43,47 @@ std::string Response(const Row& r, const std::string& body) {
   return "Let me complete it.\n```python\n" + r.prompt + body + "\n```\n";
 }
 
+bool IdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// The first whole-word occurrence of any of `words` (a digit run when `words` is empty).
+std::pair<size_t, size_t> FindFirst(const std::string& s, const std::vector<std::string>& words) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i > 0 && IdentChar(s[i - 1]) && (words.empty() || IdentChar(words[0][0]))) continue;
+    if (words.empty()) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) continue;
+      size_t e = i;
+      while (e < s.size() && std::isdigit(static_cast<unsigned char>(s[e]))) ++e;
+      if (e < s.size() && IdentChar(s[e])) continue;
+      return {i, e - i};
+    }
+    for (const std::string& w : words) {
+      if (s.compare(i, w.size(), w) != 0) continue;
+      if (IdentChar(w[0]) && i + w.size() < s.size() && IdentChar(s[i + w.size()])) continue;
+      return {i, w.size()};
+    }
+  }
+  return {std::string::npos, 0};
+}
+
 // Mutants of a canonical body; each changes behaviour on at least some input.
 std::vector<std::pair<std::string, std::string>> Mutants(const std::string& body) {
   std::vector<std::pair<std::string, std::string>> out;
-  auto replace_first = [&](const char* name, const std::regex& re, const std::string& with) {
-    std::string m = std::regex_replace(body, re, with, std::regex_constants::format_first_only);
-    if (m != body) out.push_back({name, m});
+  auto replace_first = [&](const char* name, const std::vector<std::string>& words, const std::string& with) {
+    auto [at, len] = FindFirst(body, words);
+    if (at == std::string::npos) return;
+    std::string m = body;
+    m.replace(at, len, with.empty() ? "(" + body.substr(at, len) + " + 1)" : with);
+    out.push_back({name, m});
   };
   // Early return: the body's first statement returns None.
   size_t indent = body.find_first_not_of(' ');
   if (indent != std::string::npos && indent > 0) {
     out.push_back({"early_return", std::string(indent, ' ') + "return None\n" + body});
   }
-  replace_first("off_by_one", std::regex(R"(\b([0-9]+)\b)"), "($1 + 1)");
-  replace_first("flipped_comparison", std::regex(R"(==|<=|>=)"), "!=");
-  replace_first("wrong_constant", std::regex(R"(\b(True|False)\b)"), "None");
-  replace_first("swapped_operator", std::regex(R"( \+ )"), " - ");
+  replace_first("off_by_one", {}, "");
+  replace_first("flipped_comparison", {"==", "<=", ">="}, "!=");
+  replace_first("wrong_constant", {"True", "False"}, "None");
+  replace_first("swapped_operator", {" + "}, " - ");
   return out;
 }
 
