@@ -1051,7 +1051,11 @@ int CountWords(std::string_view text, int stop_at) {
     size_t j = i;
     while (j < text.size() && IsAlpha(text[j])) ++j;
     const bool command = i > 0 && text[i - 1] == '\\';
-    if (!command && j - i >= 3) {
+    // "\begin{pmatrix}" / "\end{pmatrix}": an environment name, not a word.
+    const bool environment = i > 0 && text[i - 1] == '{' &&
+                             ((i >= 7 && text.substr(i - 7, 6) == "\\begin") ||
+                              (i >= 5 && text.substr(i - 5, 4) == "\\end"));
+    if (!command && !environment && j - i >= 3) {
       std::string lower;
       for (size_t k = i; k < j; ++k) lower += Lower(text[k]);
       if (std::find(kMathWords.begin(), kMathWords.end(), lower) == kMathWords.end() &&

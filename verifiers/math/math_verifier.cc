@@ -57,6 +57,18 @@ bool IsDelimited(std::string_view s) {
   return false;
 }
 
+// Digits with at most a sign, a decimal point and an exponent: what the whole-text rule normalises
+// a bare numeric gold to.
+bool IsPlainNumber(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& options) {
   PreparedGold out;
   const std::string_view trimmed = TrimView(gold);
@@ -70,14 +82,22 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
     return out;
   }
   std::vector<std::string> texts;
-  if (!IsDelimited(trimmed) && !LooksLikeProse(trimmed)) {
+  const bool bare = !IsDelimited(trimmed) && !LooksLikeProse(trimmed);
+  if (bare) {
     // A bare gold is used as is; a normalised number from the whole-text rule goes first.
-    if (!extracted->empty() && extracted->front().rule == ExtractRule::kWholeText) {
+    // Only a plain number goes first ("1,000" -> "1000"); anything else parses better as written
+    // (the whole-text rule would otherwise flatten e.g. a bare matrix).
+    if (!extracted->empty() && extracted->front().rule == ExtractRule::kWholeText &&
+        IsPlainNumber(extracted->front().text)) {
       texts.push_back(extracted->front().text);
     }
     texts.emplace_back(trimmed);
   }
-  for (const Candidate& c : *extracted) texts.push_back(c.text);
+  for (const Candidate& c : *extracted) {
+    // A bare gold that does not parse is a data error, not its last number ("\\frac{1}{" is not 1).
+    if (bare && c.rule == ExtractRule::kLastNumber) continue;
+    texts.push_back(c.text);
+  }
   if (texts.empty()) {
     out.failure = Make(Outcome::kInvalidGold, "", "no answer found in the gold answer");
     return out;

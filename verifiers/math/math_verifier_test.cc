@@ -352,5 +352,26 @@ TEST(MathVerifier, ConcurrentCallsAgree) {
   for (int t = 0; t < 8; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 
+// A bare gold matrix is math, not prose: "begin" / "pmatrix" are environment names.
+TEST(MathVerifierTest, BareMatrixGold) {
+  const char* gold = "\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}";
+  EXPECT_EQ(V("so $\\boxed{\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}}$", gold).outcome,
+            Outcome::kCorrect)
+      << Show(V("so $\\boxed{\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}}$", gold));
+  EXPECT_EQ(V("$\\boxed{\\begin{pmatrix} 1 & 2 \\\\ 4 & 3 \\end{pmatrix}}$", gold).outcome,
+            Outcome::kIncorrect);
+  EXPECT_TRUE(LooksLikeProse("the matrix is invertible"));
+  EXPECT_FALSE(LooksLikeProse("\\begin{pmatrix}1\\\\2\\end{pmatrix}"));
+}
+
+// A broken bare gold is invalid (valid=false), never quietly read as its last number.
+TEST(MathVerifierTest, BrokenBareGoldIsInvalid) {
+  for (const char* gold : {"1+", "\\sqrt{", "\\frac{1}{", "2^"}) {
+    const MathVerdict v = V("\\boxed{1}", gold);
+    EXPECT_EQ(v.outcome, Outcome::kInvalidGold) << gold << ": " << Show(v);
+    EXPECT_FALSE(v.valid) << gold;
+  }
+}
+
 }  // namespace
 }  // namespace rlvr::math

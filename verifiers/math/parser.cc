@@ -544,6 +544,7 @@ class Parser {
       Next();
       return New(NodeKind::kText, "");
     }
+    if (Peek().kind == TokKind::kEnd) return Unexpected("'}'");  // "\\sqrt{": nothing to forgive
     ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
     if (AtChar('}')) {
       Next();
