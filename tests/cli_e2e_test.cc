@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <cctype>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -138,13 +138,19 @@ TEST_F(CliTest, VerifyThroughServerThenSigterm) {
     _exit(127);
   }
   // The server logs "gRPC on 127.0.0.1:PORT" once it serves.
+  // (No std::regex: GCC 12 warns inside it under ASan.)
   std::string target;
-  const std::regex pattern("gRPC on (127\\.0\\.0\\.1:[0-9]+)");
+  const std::string marker = "gRPC on 127.0.0.1:";
   for (int i = 0; i < 200 && target.empty(); ++i) {
-    std::smatch match;
     const std::string text = ReadFile(log);
-    if (std::regex_search(text, match, pattern)) target = match[1];
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const size_t at = text.find(marker);
+    size_t end = at == std::string::npos ? at : at + marker.size();
+    while (end != std::string::npos && end < text.size() && isdigit(text[end])) ++end;
+    if (at != std::string::npos && end > at + marker.size()) {
+      target = text.substr(at + 8, end - at - 8);  // "127.0.0.1:PORT" after "gRPC on "
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
   ASSERT_FALSE(target.empty()) << ReadFile(log);
   const std::string cmd = std::string(RLVR_BIN) + " verify --input " + (dir_ / "in.jsonl").string() +
