@@ -20,6 +20,22 @@
 namespace rlvr::code {
 namespace {
 
+// Limits for a compiler run (a PCH build or a program compile): generous memory, processes and
+// scratch for g++; the compiled artifact comes back on stdout.
+sandbox::Limits CompilerLimits(int64_t cpu_ms, int64_t wall_ms, int64_t stdout_bytes) {
+  sandbox::Limits limits;
+  limits.cpu_ms = cpu_ms;
+  limits.wall_ms = wall_ms;
+  limits.memory_mb = 2048;
+  limits.max_processes = 32;
+  limits.file_size_mb = 512;
+  limits.scratch_mb = 512;
+  limits.open_files = 256;
+  limits.stdout_bytes = stdout_bytes;
+  limits.stderr_bytes = 64 << 10;
+  return limits;
+}
+
 constexpr size_t kStderrExcerpt = 512;
 constexpr size_t kExtractedChars = 4096;
 
@@ -270,14 +286,8 @@ absl::StatusOr<std::unique_ptr<CodeVerifier>> CodeVerifier::Create(const CodeVer
         sandbox::RunSpec spec;
         spec.language = sandbox::Language::kExec;
         spec.argv = {"sh", "-c", pch.build_command};
-        spec.limits.cpu_ms = 180000;
-        spec.limits.wall_ms = 600000;
-        spec.limits.memory_mb = 2048;
-        spec.limits.max_processes = 32;
-        spec.limits.file_size_mb = 512;
-        spec.limits.scratch_mb = 512;
-        spec.limits.open_files = 256;
-        spec.limits.stdout_bytes = int64_t{512} << 20;
+        spec.limits = CompilerLimits(/*cpu_ms=*/180000, /*wall_ms=*/600000,
+                                     /*stdout_bytes=*/int64_t{512} << 20);
         absl::StatusOr<sandbox::RunResult> r = self->sandbox_->Run(spec);
         if (!r.ok() || r->status != sandbox::RunStatus::kOk || r->stdout_data.empty()) {
           std::fprintf(stderr, "code verifier: precompiled header not built (%s); compiling without\n",
@@ -426,15 +436,8 @@ v1::Verdict CodeVerifier::Verify(std::string_view response, const v1::CodeProble
             spec.argv = {"sh", "-c", lang->compile_command};
             spec.files.push_back({lang->source_file, *code, false});
             if (pch != nullptr) spec.files.push_back({lang->pch->path, *pch, false});
-            spec.limits.cpu_ms = 60000;
-            spec.limits.wall_ms = 180000;
-            spec.limits.memory_mb = 2048;
-            spec.limits.max_processes = 32;
-            spec.limits.file_size_mb = 512;
-            spec.limits.scratch_mb = 512;
-            spec.limits.open_files = 256;
-            spec.limits.stdout_bytes = 256 << 20;
-            spec.limits.stderr_bytes = 64 << 10;
+            spec.limits = CompilerLimits(/*cpu_ms=*/60000, /*wall_ms=*/180000,
+                                         /*stdout_bytes=*/int64_t{256} << 20);
             CompileOutcome out;
             absl::StatusOr<sandbox::RunResult> r = sandbox_->Run(spec);
             if (!r.ok()) {
