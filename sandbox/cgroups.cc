@@ -1,6 +1,8 @@
 #include "sandbox/cgroups.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -95,9 +98,41 @@ std::string OwnCgroupPath(const std::string& controller) {
 }
 
 bool MakeDir(const std::string& path, std::string* problem) {
-  if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return true;
+  if (mkdir(path.c_str(), 0755) == 0) return true;
   *problem = absl::StrCat("mkdir ", path, ": ", strerror(errno));
   return false;
+}
+
+constexpr absl::string_view kLeafPrefix = "rlvr-sandbox-";
+
+// Removes the base cgroups, under `parent`, of rlvr processes that are gone (killed, or exited
+// without destroying their pool): their empty slot cgroups first, then the base. A cgroup that
+// still holds a process cannot be removed and is left alone.
+void SweepStale(const std::string& parent) {
+  DIR* dir = opendir(parent.c_str());
+  if (dir == nullptr) return;
+  std::vector<std::string> stale;
+  while (dirent* e = readdir(dir)) {
+    absl::string_view name = e->d_name;
+    if (!absl::ConsumePrefix(&name, kLeafPrefix)) continue;
+    int64_t pid;
+    if (!absl::SimpleAtoi(name.substr(0, name.find('-')), &pid) || pid <= 0) continue;
+    if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    stale.push_back(parent + "/" + e->d_name);
+  }
+  closedir(dir);
+  for (const std::string& base : stale) {
+    if (DIR* d = opendir(base.c_str())) {
+      std::vector<std::string> slots;
+      while (dirent* e = readdir(d)) {
+        int64_t id;
+        if (absl::SimpleAtoi(e->d_name, &id)) slots.push_back(base + "/" + e->d_name);
+      }
+      closedir(d);
+      for (const std::string& slot : slots) rmdir(slot.c_str());
+    }
+    rmdir(base.c_str());
+  }
 }
 
 }  // namespace
@@ -135,7 +170,9 @@ bool CgroupSlot::OomKilled() const {
 std::unique_ptr<CgroupPool> CgroupPool::Create() {
   std::unique_ptr<CgroupPool> pool(new CgroupPool);
   Availability& a = pool->avail_;
-  const std::string leaf = absl::StrCat("/rlvr-sandbox-", getpid());
+  // pid plus a random tag: a pid the kernel reuses never meets a stale directory of its own.
+  const std::string leaf =
+      absl::StrCat("/", kLeafPrefix, getpid(), "-", absl::Hex(absl::Uniform<uint32_t>(absl::BitGen())));
   std::vector<Mount> mounts = CgroupMounts();
 
   // cgroup v2 first, where our cgroup has the controllers delegated.
@@ -151,6 +188,7 @@ std::unique_ptr<CgroupPool> CgroupPool::Create() {
                                         "\")"));
       break;
     }
+    SweepStale(own);
     std::string problem;
     std::string base = own + leaf;
     if (!MakeDir(base, &problem)) {
@@ -178,6 +216,7 @@ std::unique_ptr<CgroupPool> CgroupPool::Create() {
       if (!absl::StrContains(absl::StrCat(",", m.options, ","), absl::StrCat(",", controller, ","))) {
         continue;
       }
+      SweepStale(m.path + OwnCgroupPath(controller));
       std::string dir = m.path + OwnCgroupPath(controller) + leaf;
       std::string problem;
       if (!MakeDir(dir, &problem)) {
