@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <immintrin.h>
 #include <optional>
 #include <utility>
 
@@ -93,12 +94,57 @@ size_t RarestIndex(std::string_view needle) {
   return best;
 }
 
+// The last start in [lo, top) where `needle` (length >= 2) matches, scanning 32 starts at a time
+// from the top: a start is a candidate when its first and last bytes match (letters compared
+// case-folded when `fold`), and candidates are confirmed with `confirm`. Leaves the starts below
+// the last full block to the caller: returns kNpos with *rest set to the first start not scanned.
+template <typename Confirm>
+__attribute__((target("avx2"))) size_t RFindBlocksAvx2(std::string_view s, std::string_view needle, bool fold,
+                                                       size_t lo, size_t top, size_t* rest,
+                                                       const Confirm& confirm) {
+  const size_t n = needle.size();
+  auto fold_bits = [&](char c) { return static_cast<char>(fold && IsAlpha(c) ? 0x20 : 0); };
+  const __m256i first = _mm256_set1_epi8(needle.front()), last = _mm256_set1_epi8(needle.back());
+  const __m256i fold_first = _mm256_set1_epi8(fold_bits(needle.front()));
+  const __m256i fold_last = _mm256_set1_epi8(fold_bits(needle.back()));
+  size_t p = top;
+  while (p >= lo + 32) {
+    p -= 32;
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + p));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + p + n - 1));
+    const __m256i eq = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, fold_first), first),
+                                        _mm256_cmpeq_epi8(_mm256_or_si256(b, fold_last), last));
+    uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(eq));
+    while (mask != 0) {
+      const int bit = 31 - __builtin_clz(mask);
+      if (confirm(p + static_cast<size_t>(bit))) return p + static_cast<size_t>(bit);
+      mask &= ~(uint32_t{1} << bit);
+    }
+  }
+  *rest = p;
+  return kNpos;
+}
+
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
 // The last occurrence of `lower_needle` that lies inside [lo, hi), case-insensitively; kNpos if none.
-// Candidates are found with memrchr on both cases of the needle's rarest byte; each case's last
+// With AVX2, 32 starts are tested at a time (RFindBlocksAvx2); otherwise, and for what is left,
+// candidates are found with memrchr on both cases of the needle's rarest byte; each case's last
 // position is remembered until passed, so the search is linear.
 size_t RFindCI(std::string_view s, std::string_view lower_needle, size_t lo, size_t hi) {
   hi = std::min(hi, s.size());
   if (lower_needle.empty() || hi < lo || hi - lo < lower_needle.size()) return kNpos;
+  if (lower_needle.size() >= 2 && HasAvx2()) {
+    size_t rest = 0;
+    const size_t at = RFindBlocksAvx2(s, lower_needle, true, lo, hi - lower_needle.size() + 1, &rest,
+                                      [&](size_t p) { return StartsWithCI(s, p, lower_needle); });
+    if (at != kNpos) return at;
+    hi = rest + lower_needle.size() - 1;  // the starts [lo, rest) remain
+    if (hi - lo < lower_needle.size()) return kNpos;
+  }
   const size_t k = RarestIndex(lower_needle);
   const char lower = lower_needle[k];
   const char upper = (lower >= 'a' && lower <= 'z') ? static_cast<char>(lower - 32) : lower;
@@ -120,6 +166,15 @@ size_t RFindCI(std::string_view s, std::string_view lower_needle, size_t lo, siz
 size_t RFindExact(std::string_view s, std::string_view needle, size_t lo, size_t hi) {
   hi = std::min(hi, s.size());
   if (needle.empty() || hi <= lo || s.size() - lo < needle.size()) return kNpos;
+  if (needle.size() >= 2 && HasAvx2()) {
+    size_t rest = 0;
+    const size_t top = std::min(hi, s.size() - needle.size() + 1);
+    const size_t at = RFindBlocksAvx2(s, needle, false, lo, top, &rest,
+                                      [&](size_t p) { return s.compare(p, needle.size(), needle) == 0; });
+    if (at != kNpos) return at;
+    hi = rest;  // the starts [lo, rest) remain
+    if (hi <= lo) return kNpos;
+  }
   const size_t k = RarestIndex(needle);
   size_t top = std::min(hi, s.size() - needle.size() + 1);  // a match starts in [lo, top)
   while (top > lo) {
