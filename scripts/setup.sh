@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libgmp-dev libmpfr-dev libre2-dev nlohmann-json3-dev libcpp-httplib-dev
-  libseccomp-dev libpython3-dev
+  libseccomp-dev libpython3-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3 python3-grpcio python3-grpc-tools python3-protobuf
