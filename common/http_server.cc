@@ -1,5 +1,7 @@
 #include "common/http_server.h"
 
+#include <algorithm>
+
 #include <httplib.h>
 
 #include <sys/socket.h>
@@ -53,6 +55,8 @@ absl::StatusOr<int> HttpServer::Start(const HttpServerOptions& options) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  const size_t threads = static_cast<size_t>(std::max(1, options.threads));
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_read_timeout(options.read_timeout_s, 0);
   server.set_write_timeout(options.write_timeout_s, 0);
   // Called for every status >= 400: fills in a JSON error only where no handler wrote a body.

@@ -38,6 +38,7 @@ struct HttpServerOptions {
   size_t max_body_bytes = 64u << 20;         // larger bodies get 413
   int read_timeout_s = 10;                   // a slow client cannot pin a thread forever
   int write_timeout_s = 10;
+  int threads = 8;                           // connection threads: requests handled at once
 };
 
 // Wraps cpp-httplib. Register handlers, then Start; Stop (or the destructor) shuts down and joins.
