@@ -19,10 +19,11 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan --output-on-failure -j "$jobs" -LE slow --timeout 900
 
 echo "== libFuzzer (clang, ASan): every parser of model output or user input, briefly"
-scripts/build.sh fuzz math_fuzzer rewards_reward_spec_fuzz
-for fuzzer in build/fuzz/verifiers/math/math_fuzzer build/fuzz/rewards/rewards_reward_spec_fuzz; do
+scripts/build.sh fuzz math_fuzzer rewards_reward_spec_fuzz rlvr_model_safetensors_fuzz rlvr_model_tokenizer_fuzz
+for fuzzer in build/fuzz/verifiers/math/math_fuzzer build/fuzz/rewards/rewards_reward_spec_fuzz \
+    build/fuzz/model/rlvr_model_safetensors_fuzz build/fuzz/model/rlvr_model_tokenizer_fuzz; do
   echo "-- $fuzzer"
-  "$fuzzer" -max_total_time="${RLVR_FUZZ_SECONDS:-45}" -max_len=4096 -timeout=10 \
+  "$fuzzer" -max_total_time="${RLVR_FUZZ_SECONDS:-30}" -max_len=4096 -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 2>&1 | tail -n 6
 done
 echo "== all suites passed"
