@@ -1,5 +1,7 @@
 #include "sandbox/mounts.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -16,9 +18,14 @@
 namespace rlvr::sandbox {
 namespace {
 
-// Where the new root is assembled, inside the child's private mount namespace. Any existing
-// host directory works; the host never sees the mount.
-constexpr const char* kStage = "/tmp";
+// Where the new root may be assembled, inside the child's private mount namespace: the first of
+// these that exists and holds none of the host paths the root binds (a tmpfs mounted on it hides
+// them). The host never sees the mount.
+constexpr const char* kStages[] = {"/tmp", "/mnt", "/media", "/srv", "/run"};
+
+bool IsUnder(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
 
 unsigned long LockedFlags(const std::string& path) {
   struct statvfs st;
@@ -61,12 +68,24 @@ std::string ScratchOptions(uint64_t bytes, bool sticky_world_writable) {
 }
 
 absl::StatusOr<MountPlan> MakeMountPlan(uint64_t scratch_bytes,
-                                        const std::vector<std::string>& extra_ro_binds) {
+                                        const std::vector<std::string>& extra_ro_binds,
+                                        const std::vector<std::string>& keep_visible) {
   MountPlan p;
-  p.stage = kStage;
-  struct stat st;
-  if (stat(kStage, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat("staging directory ", kStage, " missing"));
+  std::vector<std::string> visible = extra_ro_binds;
+  visible.insert(visible.end(), keep_visible.begin(), keep_visible.end());
+  for (const char* stage : kStages) {
+    struct stat st;
+    if (stat(stage, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (std::any_of(visible.begin(), visible.end(), [&](const std::string& v) { return IsUnder(v, stage); })) {
+      continue;
+    }
+    p.stage = stage;
+    break;
+  }
+  if (p.stage.empty()) {
+    return absl::FailedPreconditionError(
+        "no staging directory for the sandbox root: /tmp, /mnt, /media, /srv and /run are missing or hold "
+        "paths the root must bind");
   }
   const std::string s = p.stage;
   p.root_options = "size=1m,nr_inodes=256,mode=0755";

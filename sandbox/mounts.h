@@ -55,8 +55,11 @@ struct MountPlan {
 
 // The plan for a run root. `scratch_bytes` caps /work and /tmp each. `extra_ro_binds` are host
 // paths made visible read-only at the same path (e.g. a compiler outside /usr); they must exist.
+// `keep_visible`: host paths bound later (AddFileBind), e.g. the zygote binary; the staging
+// directory is chosen so that neither these nor the extra binds lie under it.
 absl::StatusOr<MountPlan> MakeMountPlan(uint64_t scratch_bytes,
-                                        const std::vector<std::string>& extra_ro_binds);
+                                        const std::vector<std::string>& extra_ro_binds,
+                                        const std::vector<std::string>& keep_visible = {});
 
 // Adds a read-only bind of the host file `source` at `inside` (absolute, directly under /).
 void AddFileBind(MountPlan* plan, const std::string& source, const std::string& inside);

@@ -264,9 +264,11 @@ class SandboxImpl : public Sandbox {
           "supplementary groups: kept (an unprivileged creator must deny setgroups); they are "
           "unmapped inside");
     }
-    ASSIGN_OR_RETURN(base_mounts_, MakeMountPlan(32 << 20, {}));
+    const std::string zygote_path =
+        options.zygote_path.empty() ? RLVR_SANDBOX_ZYGOTE_PATH : options.zygote_path;
+    ASSIGN_OR_RETURN(base_mounts_, MakeMountPlan(32 << 20, {}, {zygote_path}));
     if (options.warm_python) {
-      zygote_path_ = options.zygote_path.empty() ? RLVR_SANDBOX_ZYGOTE_PATH : options.zygote_path;
+      zygote_path_ = zygote_path;
       absl::StatusOr<std::unique_ptr<ZygoteClient>> z =
           ZygoteClient::Start(zygote_path_, base_mounts_, can_setgroups_);
       if (z.ok()) {
