@@ -1,13 +1,9 @@
 #include "sampler/service/sampler_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server_builder.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_server.h"
 #include "sampler/engine.h"
 
 namespace rlvr::sampler {
@@ -31,23 +27,17 @@ absl::StatusOr<std::unique_ptr<SamplerServer>> SamplerServer::Start(
       std::make_unique<SamplerMetrics>(s, std::move(options.stats), &server->metrics_);
   server->service_ = std::make_unique<SamplerService>(s, &server->metrics_, options.service);
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  const std::string address = options.host.find(':') != std::string::npos
-                                  ? absl::StrCat("[", options.host, "]:", options.grpc_port)
-                                  : absl::StrCat(options.host, ":", options.grpc_port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &server->grpc_port_);
-  // No SO_REUSEPORT: a second server on a port in use must fail, not silently share it.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.RegisterService(server->service_.get());
-  server->grpc_server_ = builder.BuildAndStart();
-  if (server->grpc_server_ == nullptr || server->grpc_port_ == 0) {
+  GrpcServerOptions grpc_options;
+  grpc_options.host = options.host;
+  grpc_options.port = options.grpc_port;
+  grpc_options.max_message_bytes = options.max_message_bytes;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server =
+      StartGrpcServer(grpc_options, {server->service_.get()}, &server->grpc_port_);
+  if (!grpc_server.ok()) {
     server->shut_down_ = true;
-    return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", address, " (in use?)"));
+    return grpc_server.status();
   }
+  server->grpc_server_ = std::move(*grpc_server);
 
   if (options.http_port >= 0) {
     server->openai_ =
