@@ -167,13 +167,15 @@ TEST(EngineTest, PrefixSharingSavesKvPages) {
     if (share) {
       EXPECT_TRUE(RunToEnd(*engine, Req(prompt, 16, 1.0f, 8, 1)).status.ok());
     } else {
-      std::vector<std::future<Outcome>> all;
+      // All 16 submitted before any is waited for, so they are in the cache together.
+      std::vector<std::promise<absl::Status>> done(16);
       for (int i = 0; i < 16; ++i) {
-        all.push_back(std::async(std::launch::async, [&engine, &prompt, i] {
-          return RunToEnd(*engine, Req(prompt, 1, 1.0f, 8, static_cast<uint64_t>(i)));
-        }));
+        absl::StatusOr<uint64_t> id = engine->Generate(
+            Req(prompt, 1, 1.0f, 8, static_cast<uint64_t>(i)), [](SampleResult) {},
+            [&done, i](absl::Status st) { done[static_cast<size_t>(i)].set_value(st); });
+        EXPECT_TRUE(id.ok()) << id.status();
       }
-      for (auto& f : all) EXPECT_TRUE(f.get().status.ok());
+      for (auto& d : done) EXPECT_TRUE(d.get_future().get().ok());
     }
     EngineStats s = engine->Stats();
     EXPECT_EQ(s.kv_pages_used, 0);  // everything released
