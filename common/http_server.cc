@@ -39,8 +39,9 @@ void HttpServer::Handle(const std::string& method, const std::string& path, Http
   }
 }
 
-void HttpServer::AddMetricsAndHealth(const MetricsRegistry* registry) {
-  Handle("GET", "/metrics", [registry](const HttpRequest&) {
+void HttpServer::AddMetricsAndHealth(const MetricsRegistry* registry, std::function<void()> before_scrape) {
+  Handle("GET", "/metrics", [registry, before_scrape = std::move(before_scrape)](const HttpRequest&) {
+    if (before_scrape) before_scrape();
     return HttpResponse{200, "text/plain; version=0.0.4", registry->ExpositionText()};
   });
   Handle("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; });

@@ -53,8 +53,9 @@ class HttpServer {
   // Registers `handler` for an exact method ("GET"/"POST") and path. Call before Start.
   void Handle(const std::string& method, const std::string& path, HttpHandler handler);
   // Adds `GET /metrics` (Prometheus text of `registry`, which must outlive the server) and
-  // `GET /healthz` ("ok").
-  void AddMetricsAndHealth(const MetricsRegistry* registry);
+  // `GET /healthz` ("ok"). `before_scrape`, if set, runs before each exposition (to pull gauges
+  // from elsewhere); it must be thread-safe.
+  void AddMetricsAndHealth(const MetricsRegistry* registry, std::function<void()> before_scrape = nullptr);
 
   // Binds and starts serving on a background thread. Returns the bound port. UNAVAILABLE when the
   // address cannot be bound.

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "model/internal/temp_dir.h"
 #include "model/fixtures.h"
 
 namespace rlvr::model {
@@ -384,9 +385,8 @@ TEST(ParseModelConfigTest, BadConfigsNameTheFieldAndValue) {
 }
 
 TEST(LoadModelConfigTest, ReadsTheDirectoryAndNamesThePath) {
-  char pattern[] = "/tmp/rlvr_config_test_XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string dir = pattern;
+  internal::TempDir tmp;
+  const std::string dir = tmp.path();
   absl::StatusOr<ModelConfig> c = LoadModelConfig(dir);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
   std::ofstream(dir + "/config.json") << kMistral7B;
@@ -399,7 +399,6 @@ TEST(LoadModelConfigTest, ReadsTheDirectoryAndNamesThePath) {
   EXPECT_NE(c.status().message().find(dir + "/config.json: vocab_size is -1"),
             absl::string_view::npos)
       << c.status();
-  std::filesystem::remove_all(dir);
 }
 
 TEST(ModelConfigToJsonTest, FixturesRoundTrip) {

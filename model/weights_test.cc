@@ -10,30 +10,14 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "model/internal/temp_dir.h"
 #include "model/fixtures.h"
 #include "model/safetensors.h"
 
 namespace rlvr::model {
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/rlvr_weights_test_XXXXXX";
-    const char* made = mkdtemp(pattern);
-    if (made == nullptr) std::abort();
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using internal::TempDir;
 
 bool SameTensor(const Tensor& a, const Tensor& b) { return a.shape == b.shape && a.data == b.data; }
 

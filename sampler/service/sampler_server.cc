@@ -45,15 +45,8 @@ absl::StatusOr<std::unique_ptr<SamplerServer>> SamplerServer::Start(
     server->http_server_ = std::make_unique<HttpServer>();
     server->openai_->AddRoutes(server->http_server_.get());
     SamplerMetrics* sampler_metrics = server->sampler_metrics_.get();
-    const MetricsRegistry* registry = &server->metrics_;
-    server->http_server_->Handle(
-        "GET", "/metrics", [sampler_metrics, registry](const HttpRequest&) {
-          sampler_metrics->Refresh();
-          return HttpResponse{200, "text/plain; version=0.0.4", registry->ExpositionText()};
-        });
-    server->http_server_->Handle("GET", "/healthz", [](const HttpRequest&) {
-      return HttpResponse{200, "text/plain", "ok\n"};
-    });
+    server->http_server_->AddMetricsAndHealth(&server->metrics_,
+                                              [sampler_metrics] { sampler_metrics->Refresh(); });
     HttpServerOptions http;
     http.host = options.host;
     http.port = options.http_port;
