@@ -137,6 +137,22 @@ void SweepStale(const std::string& parent) {
 
 }  // namespace
 
+CgroupSlot::~CgroupSlot() {
+  for (int fd : join_fds_) close(fd);
+}
+
+int JoinSelf(const int* fds, int count) {
+  int result = 0;
+  for (int i = 0; i < count; ++i) {
+    ssize_t n;
+    do n = write(fds[i], "0", 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 && result == 0) result = n < 0 ? errno : EIO;
+    close(fds[i]);
+  }
+  return result;
+}
+
 absl::Status CgroupSlot::AddProcess(pid_t pid) {
   std::string p = absl::StrCat(pid);
   for (const std::string* dir : {&memory_, &pids_, &cpu_}) {
@@ -269,6 +285,18 @@ absl::StatusOr<std::unique_ptr<CgroupSlot>> CgroupPool::NewSlot() {
   if (s.ok() && !v2_) s = make(pids_base_, &slot->pids_);
   if (s.ok() && !v2_) s = make(cpu_base_, &slot->cpu_);
   if (v2_) slot->pids_ = slot->cpu_ = slot->memory_;
+  if (s.ok() && !v2_) {
+    for (const std::string* dir : {&slot->memory_, &slot->pids_, &slot->cpu_}) {
+      if (dir->empty()) continue;
+      std::string tasks = *dir + "/tasks";
+      int fd = open(tasks.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) {
+        s = absl::InternalError(absl::StrCat("open ", tasks, ": ", strerror(errno)));
+        break;
+      }
+      slot->join_fds_.push_back(fd);
+    }
+  }
   absl::MutexLock lock(&mu_);
   created_.insert(created_.end(), made.begin(), made.end());
   if (!s.ok()) return s;

@@ -32,8 +32,19 @@ struct CgroupLimits {
 // One run's cgroup(s). Not thread-safe; owned by one run.
 class CgroupSlot {
  public:
-  // Moves `pid` (host pid) into every controller's cgroup.
+  ~CgroupSlot();
+  CgroupSlot() = default;
+  CgroupSlot(const CgroupSlot&) = delete;
+  CgroupSlot& operator=(const CgroupSlot&) = delete;
+
+  // Moves `pid` (host pid) into every controller's cgroup. A move by pid takes the kernel's global
+  // threadgroup lock, which waits for an RCU grace period: milliseconds, most of a cold start.
   absl::Status AddProcess(pid_t pid);
+  // v1 only: descriptors (O_CLOEXEC, owned by the slot, opened by this process) of the slot's
+  // `tasks` files. A single-threaded child moves itself by writing "0" to each (JoinSelf): the
+  // kernel checks the opener's credentials, and moving oneself takes no global lock. Empty for
+  // v2, where the parent calls AddProcess.
+  const std::vector<int>& self_join_fds() const { return join_fds_; }
   // Total CPU of all processes of the run so far, or -1 if not accounted.
   int64_t CpuNanos() const;
   // Peak memory of the run (charged pages, tmpfs included), or -1.
@@ -47,9 +58,14 @@ class CgroupSlot {
   friend class CgroupPool;
   bool v2_ = false;
   std::string memory_, pids_, cpu_;  // directories; empty when not used
+  std::vector<int> join_fds_;         // see self_join_fds()
   int64_t oom_baseline_ = 0;
   int64_t memory_baseline_ = 0;
 };
+
+// Async-signal-safe, for a single-threaded child: moves the caller into the cgroup of every
+// descriptor from CgroupSlot::self_join_fds() and closes them. Returns 0 or an errno.
+int JoinSelf(const int* fds, int count);
 
 class CgroupPool {
  public:

@@ -55,6 +55,8 @@ absl::StatusOr<Launched> Launch(ChildPlan plan, CgroupSlot* slot) {
   Fd err_r(err[0]), err_w(err[1]);
   plan.sync_fd = sync_r.get();
   plan.error_fd = err_w.get();
+  const bool self_join = slot != nullptr && !slot->self_join_fds().empty();
+  if (self_join) plan.cgroup_join_fds = slot->self_join_fds();
 
   Launched out;
   out.pid = CloneWithPidfd(RunNamespaceFlags(), &out.pidfd);
@@ -66,12 +68,13 @@ absl::StatusOr<Launched> Launch(ChildPlan plan, CgroupSlot* slot) {
   err_w.Reset();
 
   // Two go-aheads: id maps written (the child starts building its root), then cgroup joined
-  // (the child may run limited code). The cgroup move overlaps the child's mount work.
+  // (the child may run limited code). A move by the parent overlaps the child's mount work; a
+  // child that joins by itself has done so before it reads the first.
   absl::Status s = WriteIdMaps(out.pid, HostIdMapping());
   if (s.ok() && write(sync_w.get(), "g", 1) != 1) {
     s = absl::InternalError(absl::StrCat("signalling the child: ", strerror(errno)));
   }
-  if (s.ok() && slot != nullptr) s = slot->AddProcess(out.pid);
+  if (s.ok() && slot != nullptr && !self_join) s = slot->AddProcess(out.pid);
   if (s.ok() && write(sync_w.get(), "c", 1) != 1) {
     s = absl::InternalError(absl::StrCat("signalling the child: ", strerror(errno)));
   }

@@ -1,5 +1,5 @@
 // Launch and reap: the parent side of a cold start. Creates the child with clone3 in fresh
-// namespaces, writes its id maps, moves it into its cgroup, lets it run the setup recipe and
+// namespaces, writes its id maps, puts it in its cgroup, lets it run the setup recipe and
 // reads the error pipe: EOF means the program is running; a SetupError names the failed step.
 #ifndef RLVR_SANDBOX_LAUNCHER_H_
 #define RLVR_SANDBOX_LAUNCHER_H_
@@ -23,7 +23,7 @@ struct Launched {
 };
 
 // `plan` must have stdin/stdout/stderr (and extra_fd) set; Launch fills in the sync and error
-// pipes. The child is moved into `slot` when not null. Errors: INTERNAL / PERMISSION_DENIED when
+// pipes. The child joins `slot` when not null (by itself for v1, see cgroups.h). Errors: INTERNAL / PERMISSION_DENIED when
 // the host-side steps (pipes, clone3, id maps, cgroup) fail; the child is then killed and reaped.
 absl::StatusOr<Launched> Launch(ChildPlan plan, CgroupSlot* slot);
 

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 
+#include "sandbox/cgroups.h"
 #include "sandbox/credentials.h"
 #include "sandbox/landlock.h"
 #include "sandbox/seccomp_policy.h"
@@ -62,8 +63,13 @@ void RunChild(const ChildPlan& plan) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (int err = ResetSignals(); err != 0) fail(SetupStep::kSignals, err);
 
-  // 2. Wait until the parent has written our uid/gid maps. (It moves us into the run cgroup
-  //    while we build the root: a v1 cgroup move waits for an RCU grace period, milliseconds.)
+  // 2. Into the run cgroup, before anything is charged (v1: we move ourselves, see cgroups.h;
+  //    otherwise the parent moves us while we build the root). Then wait until the parent has
+  //    written our uid/gid maps.
+  if (int err = JoinSelf(plan.cgroup_join_fds.data(), static_cast<int>(plan.cgroup_join_fds.size()));
+      err != 0) {
+    fail(SetupStep::kJoinCgroup, err);
+  }
   auto wait_for_parent = [&](SetupStep step) {
     char go = 0;
     ssize_t n;

@@ -27,6 +27,7 @@ struct ChildPlan {
   int error_fd = -1;  // write end, O_CLOEXEC: a SetupError on failure, EOF on successful execve
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   int extra_fd = -1;  // if >= 0, becomes fd 3 in the program (the zygote's control socket)
+  std::vector<int> cgroup_join_fds;  // CgroupSlot::self_join_fds(): the child moves itself first
   bool can_setgroups = false;
   const MountPlan* mounts = nullptr;
   std::vector<PlacedFile> files;

@@ -44,6 +44,7 @@ enum class SetupStep : int32_t {
   kExec,
   kReadSpec,
   kStartInterpreter,
+  kJoinCgroup,
 };
 
 struct SetupError {

@@ -2,11 +2,13 @@
 //
 // Control socket (SOCK_SEQPACKET, one per zygote):
 //   zygote -> host  'r'                      ready (interpreter loaded)
-//   host -> zygote  'R' + SCM_RIGHTS[stdin, stdout, stderr, status socket, spec memfd]
+//   host -> zygote  'R' + SCM_RIGHTS[stdin, stdout, stderr, status socket, spec memfd,
+//                        0-3 cgroup `tasks` descriptors the run writes "0" to (cgroups.h)]
 // Status socket (SOCK_SEQPACKET, one per run):
 //   run  -> host    'P'                      the host reads the run's host pid (SO_PASSCRED)
-//   host -> run     'G'                      the run is in its cgroup (it sets up meanwhile,
-//                                            and waits for this before applying limits)
+//   host -> run     'G'                      the run is in its cgroup (moved by the host when
+//                                            it sent no `tasks` descriptors; the run sets up
+//                                            meanwhile, and waits for this before limits)
 //   run  -> host    'E' + SetupError         a setup step failed (then 'X' follows)
 //   zygote -> host  'X' + ExitMessage        the run's pid namespace is gone
 // The run closes its end of the status socket before any user code runs, so user code cannot

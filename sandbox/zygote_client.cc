@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "sandbox/launcher.h"
@@ -55,7 +56,7 @@ class WarmWatcher : public ExitWatcher {
       pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, cred.pid, 0));
       host_pid_ = cred.pid;
       if (pidfd_ < 0) return Lost(info, absl::StrCat("pidfd_open(", cred.pid, "): ", strerror(errno)));
-      if (slot_ != nullptr) {
+      if (slot_ != nullptr && slot_->self_join_fds().empty()) {  // else it joined by itself
         absl::Status s = slot_->AddProcess(cred.pid);
         if (!s.ok()) {
           Kill();
@@ -204,20 +205,24 @@ absl::StatusOr<std::unique_ptr<ExitWatcher>> ZygoteClient::StartRun(const WarmSp
   setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
   auto watcher = std::make_unique<WarmWatcher>(sv[0], slot);
 
-  int fds[5] = {stdin_r, stdout_w, stderr_w, sv[1], memfd};
+  std::vector<int> fds = {stdin_r, stdout_w, stderr_w, sv[1], memfd};
+  if (slot != nullptr) {
+    fds.insert(fds.end(), slot->self_join_fds().begin(), slot->self_join_fds().end());
+  }
+  const size_t fds_bytes = fds.size() * sizeof(int);
   char tag = 'R';
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(fds))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)] = {};
   iovec iov{&tag, 1};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
+  msg.msg_controllen = CMSG_SPACE(fds_bytes);
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(fds));
-  std::memcpy(CMSG_DATA(c), fds, sizeof(fds));
+  c->cmsg_len = CMSG_LEN(fds_bytes);
+  std::memcpy(CMSG_DATA(c), fds.data(), fds_bytes);
   ssize_t n;
   do n = sendmsg(control_, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);

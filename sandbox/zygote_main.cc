@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/cgroups.h"
 #include "sandbox/credentials.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
@@ -40,6 +41,8 @@ namespace {
 
 constexpr int kControlFd = 3;
 constexpr int kStatusFd = 3;  // in a run, after the control socket is closed
+constexpr int kRunFds = 5;     // stdin, stdout, stderr, status socket, spec memfd
+constexpr int kMaxJoinFds = 3;  // then up to one cgroup `tasks` descriptor per v1 controller
 
 // Modules loaded once in the zygote. Deterministic and side-effect free on import; nothing that
 // seeds a generator (random, tempfile, secrets) so runs never share random state.
@@ -146,18 +149,25 @@ int RunScript(const std::vector<std::string>& argv) {
 
 // The run, as pid 1 of its namespaces. Never returns.
 [[noreturn]] void RunChildOfZygote(int sync_fd, int status_fd, int stdin_fd, int stdout_fd,
-                                   int stderr_fd, int spec_fd, const sock_fprog* seccomp,
-                                   bool landlock) {
+                                   int stderr_fd, int spec_fd, const int* join_fds, int join_count,
+                                   const sock_fprog* seccomp, bool landlock) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // The status socket becomes fd 3 (reports), everything else is closed but our inputs.
   if (dup2(status_fd, 100) < 0 || dup2(stdin_fd, 101) < 0 || dup2(stdout_fd, 102) < 0 ||
       dup2(stderr_fd, 103) < 0 || dup2(spec_fd, 104) < 0 || dup2(sync_fd, 105) < 0) {
     _exit(127);
   }
+  int joins[kMaxJoinFds];
+  for (int k = 0; k < join_count; ++k) {
+    joins[k] = 106 + k;
+    if (dup2(join_fds[k], joins[k]) < 0) _exit(127);
+  }
   syscall(SYS_close_range, 0, 99, 0);
-  syscall(SYS_close_range, 106, ~0U, 0);
+  syscall(SYS_close_range, 106 + join_count, ~0U, 0);
   if (dup2(100, kStatusFd) < 0) _exit(127);
   close(100);
+  // Into the run cgroup before anything is charged (the host's descriptors; see cgroups.h).
+  if (int err = JoinSelf(joins, join_count); err != 0) RunFail(SetupStep::kJoinCgroup, err);
 
   char byte = 0;
   if (read(105, &byte, 1) != 1) RunFail(SetupStep::kWaitForParent, EPIPE);  // our id maps
@@ -267,7 +277,7 @@ int ZygoteMain() {
     }
     if (fds[0].revents == 0) continue;
     char tag = 0;
-    int in[5];
+    int in[kRunFds + kMaxJoinFds];
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in))];
     iovec iov{&tag, 1};
     msghdr msg{};
@@ -282,25 +292,31 @@ int ZygoteMain() {
       return 1;
     }
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (tag != 'R' || c == nullptr || c->cmsg_type != SCM_RIGHTS ||
-        c->cmsg_len != CMSG_LEN(sizeof(in))) {
-      if (c != nullptr && c->cmsg_type == SCM_RIGHTS) {
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t k = 0; k < count; ++k) close(reinterpret_cast<int*>(CMSG_DATA(c))[k]);
-      }
+    const int count = c != nullptr && c->cmsg_type == SCM_RIGHTS
+                          ? static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int))
+                          : 0;
+    if (tag != 'R' || count < kRunFds || count > kRunFds + kMaxJoinFds) {
+      for (int k = 0; k < count; ++k) close(reinterpret_cast<int*>(CMSG_DATA(c))[k]);
       continue;
     }
-    std::memcpy(in, CMSG_DATA(c), sizeof(in));
+    std::memcpy(in, CMSG_DATA(c), sizeof(int) * static_cast<size_t>(count));
+    auto close_inputs = [&] {
+      for (int k = 0; k < count; ++k) {
+        if (k != 3) close(in[k]);  // the status socket is the run's record (closed on exit)
+      }
+    };
     int sync[2];
     if (pipe2(sync, O_CLOEXEC) != 0) {
-      for (int fd : in) close(fd);
+      close_inputs();
+      close(in[3]);
       continue;
     }
     int pidfd = -1;
     pid_t pid = CloneWithPidfd(run_flags, &pidfd);
     if (pid == 0) {
       close(sync[1]);
-      RunChildOfZygote(sync[0], in[3], in[0], in[1], in[2], in[4], &fprog, landlock);
+      RunChildOfZygote(sync[0], in[3], in[0], in[1], in[2], in[4], in + kRunFds, count - kRunFds,
+                       &fprog, landlock);
     }
     close(sync[0]);
     if (pid > 0) {
@@ -321,7 +337,7 @@ int ZygoteMain() {
       close(in[3]);
     }
     close(sync[1]);
-    for (int k : {0, 1, 2, 4}) close(in[k]);
+    close_inputs();
   }
 }
 
