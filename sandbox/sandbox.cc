@@ -360,7 +360,19 @@ class SandboxImpl : public Sandbox {
     return Classify(std::move(s), lease->get(), limits);
   }
 
+  // A warm run whose pre-started process was killed before it took the run (no user code ran)
+  // is retried once, then goes cold.
   std::optional<RunResult> RunWarm(const RunSpec& spec, const std::vector<std::string>& args) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool never_started = false;
+      std::optional<RunResult> r = RunWarmOnce(spec, args, &never_started);
+      if (!never_started) return r;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<RunResult> RunWarmOnce(const RunSpec& spec, const std::vector<std::string>& args,
+                                       bool* never_started) {
     std::shared_ptr<ZygoteClient> zygote;
     {
       absl::MutexLock lock(&zygote_mu_);
@@ -391,6 +403,7 @@ class SandboxImpl : public Sandbox {
     }
     Supervised s = Supervise(in.w, spec.stdin_data, out.r, err.r, **watcher, lease->get(), spec.limits, start);
     in.w = -1;
+    *never_started = s.exit.never_started;
     return Classify(std::move(s), lease->get(), spec.limits);
   }
 

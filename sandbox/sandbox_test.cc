@@ -1,5 +1,18 @@
 #include "sandbox/sandbox.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace rlvr::sandbox {
@@ -67,6 +80,87 @@ TEST(SandboxTest, PythonColdAndWarmAgree) {
     EXPECT_EQ(r->status, RunStatus::kOk) << warm << r->sandbox_error << r->stderr_data;
     EXPECT_EQ(r->stdout_data, "cba ['a1']\n") << warm;
   }
+}
+
+// Our descendants named `comm` (pre-started warm runs are "rlvr-pyready").
+std::vector<pid_t> DescendantsNamed(const std::string& comm) {
+  std::map<pid_t, pid_t> parent;
+  std::map<pid_t, std::string> name;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    pid_t pid = std::atoi(entry.path().filename().c_str());
+    if (pid <= 0) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state;
+    rest >> state >> parent[pid];
+    std::ifstream c(entry.path() / "comm");
+    std::getline(c, name[pid]);
+  }
+  std::vector<pid_t> out;
+  for (const auto& [pid, ppid] : parent) {
+    if (name[pid] != comm) continue;
+    for (pid_t p = ppid; p > 1; p = parent.count(p) ? parent[p] : 0) {
+      if (p == getpid()) {
+        out.push_back(pid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// A warm run reports the name the zygote gives its runs; a cold one is plain python3.
+constexpr char kWhoAmI[] = "print(open('/proc/self/comm').read().strip())\n";
+
+TEST(SandboxTest, WarmRunsSurviveLostPreStartedRuns) {
+  absl::StatusOr<RunResult> first = Shared().Run(Python(kWhoAmI));  // the zygote is up
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->stdout_data, "rlvr-pyrun\n") << first->sandbox_error << first->stderr_data;
+  std::vector<pid_t> ready = DescendantsNamed("rlvr-pyready");
+  EXPECT_FALSE(ready.empty());
+  EXPECT_LE(ready.size(), 2u);
+  for (pid_t pid : ready) kill(pid, SIGKILL);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<RunResult> r = Shared().Run(Python(kWhoAmI));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, RunStatus::kOk) << r->sandbox_error << r->stderr_data;
+    EXPECT_EQ(r->stdout_data, "rlvr-pyrun\n");  // still warm
+  }
+  // The zygote refills its pre-started runs.
+  for (int i = 0; i < 200 && DescendantsNamed("rlvr-pyready").size() < ready.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(DescendantsNamed("rlvr-pyready").size(), ready.size());
+}
+
+// More concurrent warm runs than pre-started ones: the rest start on demand, all stay warm, and
+// each run sees its own stdin and files.
+TEST(SandboxTest, ConcurrentWarmRunsBeyondThePool) {
+  constexpr int kThreads = 6, kRunsEach = 3;
+  std::vector<std::string> failures[kThreads];
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &failures] {
+      for (int i = 0; i < kRunsEach; ++i) {
+        RunSpec spec = Python(std::string(kWhoAmI) + "print(input(), open('mine.txt').read())\n");
+        spec.files.push_back({"mine.txt", "file" + std::to_string(t)});
+        spec.stdin_data = "in" + std::to_string(t) + "." + std::to_string(i) + "\n";
+        absl::StatusOr<RunResult> r = Shared().Run(spec);
+        const std::string want = "rlvr-pyrun\nin" + std::to_string(t) + "." + std::to_string(i) +
+                                 " file" + std::to_string(t) + "\n";
+        if (!r.ok() || r->status != RunStatus::kOk || r->stdout_data != want) {
+          failures[t].push_back(r.ok() ? r->stdout_data + r->stderr_data + r->sandbox_error
+                                       : std::string(r.status().message()));
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_TRUE(failures[t].empty()) << t << ": " << failures[t][0];
 }
 
 TEST(SandboxTest, PythonExceptionAndSystemExit) {

@@ -25,6 +25,7 @@ struct ExitInfo {
   int64_t maxrss_kb = 0;  // from rusage
   std::optional<SetupError> setup_error;
   std::string lost;  // set when the end was never reported (e.g. the zygote died)
+  bool never_started = false;  // warm: the process died before it took the run (no user code ran)
 };
 
 // How the supervisor learns that the run ended and how it kills it. Cold runs watch the pidfd of

@@ -4,6 +4,8 @@
 //   zygote -> host  'r'                      ready (interpreter loaded)
 //   host -> zygote  'R' + SCM_RIGHTS[stdin, stdout, stderr, status socket, spec memfd,
 //                        0-3 cgroup `tasks` descriptors the run writes "0" to (cgroups.h)]
+// The zygote forwards the 'R' message, descriptors unchanged, to a pre-started run over that
+// run's own SOCK_SEQPACKET socket, and keeps only the status socket.
 // Status socket (SOCK_SEQPACKET, one per run):
 //   run  -> host    'P'                      the host reads the run's host pid (SO_PASSCRED)
 //   host -> run     'G'                      the run is in its cgroup (moved by the host when

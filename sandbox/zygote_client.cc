@@ -77,6 +77,11 @@ class WarmWatcher : public ExitWatcher {
       info->cpu_us = e.utime_us + e.stime_us;
       info->maxrss_kb = e.maxrss_kb;
       if (!setup_failed_.empty()) info->lost = setup_failed_;
+      if (pidfd_ < 0 && !info->setup_error.has_value() && info->lost.empty()) {
+        // It never announced itself: the pre-started process died before it took the run.
+        info->never_started = true;
+        info->lost = "the pre-started warm process died before the run began";
+      }
       return true;
     }
     return false;

@@ -44,6 +44,11 @@ constexpr int kStatusFd = 3;  // in a run, after the control socket is closed
 constexpr int kRunFds = 5;     // stdin, stdout, stderr, status socket, spec memfd
 constexpr int kMaxJoinFds = 3;  // then up to one cgroup `tasks` descriptor per v1 controller
 
+// The process name of a pre-started run still waiting for its work (tests tell them apart).
+constexpr char kReadyName[] = "rlvr-pyready";
+
+void KillChild(int pidfd) { syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0); }
+
 // Modules loaded once in the zygote. Deterministic and side-effect free on import; nothing that
 // seeds a generator (random, tempfile, secrets) so runs never share random state.
 constexpr const char* kPreimport =
@@ -147,32 +152,93 @@ int RunScript(const std::vector<std::string>& argv) {
   return code;
 }
 
-// The run, as pid 1 of its namespaces. Never returns.
-[[noreturn]] void RunChildOfZygote(int sync_fd, int status_fd, int stdin_fd, int stdout_fd,
-                                   int stderr_fd, int spec_fd, const int* join_fds, int join_count,
-                                   const sock_fprog* seccomp, bool landlock) {
+// Compiles and runs a trivial script in a scratch namespace, the way RunScript runs a real one,
+// so that the pages a run touches (code objects, the import system, the streams) are copied on
+// write before the run arrives rather than while it is timed. Leaves no trace in __main__.
+void WarmUp() {
+  PyObject* globals = PyDict_New();
+  if (globals == nullptr) return;
+  PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins());
+  PyObject* r = PyRun_String(
+      "import atexit as _a, sys as _s\n"
+      "_c = compile('pass\\n', '/work/main.py', 'exec')\n"
+      "exec(_c, {'__name__': '__warmup__'})\n"
+      "_a._run_exitfuncs()\n",
+      Py_file_input, globals, globals);
+  Py_XDECREF(r);
+  PyErr_Clear();
+  Py_DECREF(globals);
+}
+
+// A pre-started run, as pid 1 of its namespaces. Never returns. Before it has a run it mounts its
+// /proc, re-initializes the interpreter after the fork and warms up (WarmUp), then waits on `ctl`
+// for the run: 'R' + [stdin, stdout, stderr, status socket, spec memfd, cgroup `tasks` fds...].
+// A failure before the run arrives is reported once it does (there is no status socket before).
+[[noreturn]] void RunChildOfZygote(int ctl_fd, int sync_fd, const sock_fprog* seccomp, bool landlock) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  // The status socket becomes fd 3 (reports), everything else is closed but our inputs.
-  if (dup2(status_fd, 100) < 0 || dup2(stdin_fd, 101) < 0 || dup2(stdout_fd, 102) < 0 ||
-      dup2(stderr_fd, 103) < 0 || dup2(spec_fd, 104) < 0 || dup2(sync_fd, 105) < 0) {
-    _exit(127);
-  }
-  int joins[kMaxJoinFds];
-  for (int k = 0; k < join_count; ++k) {
-    joins[k] = 106 + k;
-    if (dup2(join_fds[k], joins[k]) < 0) _exit(127);
-  }
+  prctl(PR_SET_NAME, kReadyName, 0, 0, 0);
+  // Nothing of the zygote's descriptors stays but our control socket (100) and id-map pipe (105).
+  if (dup2(ctl_fd, 100) < 0 || dup2(sync_fd, 105) < 0) _exit(127);
   syscall(SYS_close_range, 0, 99, 0);
-  syscall(SYS_close_range, 106 + join_count, ~0U, 0);
-  if (dup2(100, kStatusFd) < 0) _exit(127);
+  syscall(SYS_close_range, 101, 104, 0);
+  syscall(SYS_close_range, 106, ~0U, 0);
+
+  SetupError early{SetupStep::kNone, 0};
+  auto note = [&early](SetupStep step, int err) {
+    if (early.step == SetupStep::kNone) early = {step, err};
+  };
+  char byte = 0;
+  if (read(105, &byte, 1) != 1) note(SetupStep::kWaitForParent, EPIPE);  // our id maps
+  close(105);
+  if (early.step == SetupStep::kNone) {
+    if (int err = MountProc(); err != 0) note(SetupStep::kMountProc, err);
+  }
+  if (early.step == SetupStep::kNone && sethostname("sandbox", 7) != 0) {
+    note(SetupStep::kSetHostname, errno);
+  }
+  PyOS_AfterFork_Child();
+  if (early.step == SetupStep::kNone) WarmUp();
+
+  // The run: its descriptors land on 101.. (stdin 101, stdout 102, stderr 103, spec 104, the
+  // cgroup descriptors from 106); the status socket becomes fd 3.
+  int in[kRunFds + kMaxJoinFds];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in))];
+  iovec iov{&byte, 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do n = recvmsg(100, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  const int count = n == 1 && byte == 'R' && c != nullptr && c->cmsg_type == SCM_RIGHTS
+                        ? static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int))
+                        : 0;
+  if (count < kRunFds) _exit(0);  // the zygote is shutting down (or sent garbage)
+  std::memcpy(in, CMSG_DATA(c), sizeof(int) * static_cast<size_t>(count));
+  // Received descriptors take the lowest free numbers (below 100): move each to its place first.
+  const int join_count = count - kRunFds;
+  int joins[kMaxJoinFds];
+  constexpr int kStatusTemp = 110;
+  bool moved = dup2(in[0], 101) >= 0 && dup2(in[1], 102) >= 0 && dup2(in[2], 103) >= 0 &&
+               dup2(in[4], 104) >= 0 && dup2(in[3], kStatusTemp) >= 0;
+  for (int k = 0; moved && k < join_count; ++k) {
+    joins[k] = 106 + k;
+    moved = dup2(in[kRunFds + k], joins[k]) >= 0;
+  }
+  if (!moved) _exit(127);
+  syscall(SYS_close_range, 0, 99, 0);
+  if (dup2(kStatusTemp, kStatusFd) < 0) _exit(127);
+  close(kStatusTemp);
   close(100);
-  // Into the run cgroup before anything is charged (the host's descriptors; see cgroups.h).
+  prctl(PR_SET_NAME, "rlvr-pyrun", 0, 0, 0);
+  if (early.step != SetupStep::kNone) RunFail(early.step, early.err);
+  // Into the run cgroup before the run charges anything (the host's descriptors; cgroups.h).
   if (int err = JoinSelf(joins, join_count); err != 0) RunFail(SetupStep::kJoinCgroup, err);
 
-  char byte = 0;
-  if (read(105, &byte, 1) != 1) RunFail(SetupStep::kWaitForParent, EPIPE);  // our id maps
-  close(105);
-  // The host reads our pid from the credentials and moves us into the run cgroup while we set up.
+  // The host reads our pid from the credentials (to kill us on a limit) and answers 'G'.
   SendMessage(kStatusFd, "P", 1);
   std::optional<WarmSpec> spec = DecodeWarmSpec(ReadAll(104));
   close(104);
@@ -183,8 +249,6 @@ int RunScript(const std::vector<std::string>& argv) {
   if (int err = MountScratch(work_opts.c_str(), tmp_opts.c_str()); err != 0) {
     RunFail(SetupStep::kMountScratch, err);
   }
-  if (int err = MountProc(); err != 0) RunFail(SetupStep::kMountProc, err);
-  if (sethostname("sandbox", 7) != 0) RunFail(SetupStep::kSetHostname, errno);
 
   if (dup2(101, 0) < 0 || dup2(102, 1) < 0 || dup2(103, 2) < 0) RunFail(SetupStep::kRedirectStdio, errno);
   syscall(SYS_close_range, 101, 103, 0);
@@ -211,7 +275,6 @@ int RunScript(const std::vector<std::string>& argv) {
   if (int err = LoadSeccompProgram(*seccomp); err != 0) RunFail(SetupStep::kSeccomp, err);
   close(kStatusFd);  // from here on, user code: it must not be able to talk to the host
 
-  PyOS_AfterFork_Child();
   int code = RunScript(spec->argv);
   _exit(code & 0xff);
 }
@@ -219,7 +282,21 @@ int RunScript(const std::vector<std::string>& argv) {
 struct Pending {
   int status_fd;
   pid_t pid;
+  // The run's mount namespace, held so that its teardown (unmounting /work, /tmp, /proc and the
+  // root's binds waits for an RCU grace period, up to milliseconds) happens after we have
+  // reported the exit rather than inside it. -1 if it could not be opened.
+  int mount_ns;
 };
+
+// A pre-started run waiting for its work (see RunChildOfZygote).
+struct ReadyRun {
+  pid_t pid;
+  int pidfd;
+  int ctl;
+};
+
+// How many runs wait pre-started. Each costs a few MiB of copied pages; two cover a 2-core host.
+constexpr size_t kReadyRuns = 2;
 
 int ZygoteMain() {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -244,6 +321,47 @@ int ZygoteMain() {
     return 1;
   }
   if (PyRun_SimpleString(kPreimport) != 0) return 1;
+
+  std::vector<ReadyRun> ready;
+  // Clones one pre-started run into fresh namespaces and writes its id maps (our own uid is the
+  // only one we may map; setgroups must be denied first). Returns the errno on failure.
+  auto start_ready = [&]() -> int {
+    int ctl[2], sync[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0) return errno;
+    if (pipe2(sync, O_CLOEXEC) != 0) {
+      int err = errno;
+      close(ctl[0]);
+      close(ctl[1]);
+      return err;
+    }
+    int pidfd = -1;
+    pid_t pid = CloneWithPidfd(run_flags, &pidfd);
+    if (pid == 0) RunChildOfZygote(ctl[1], sync[0], &fprog, landlock);
+    int err = pid < 0 ? errno : 0;
+    close(ctl[1]);
+    close(sync[0]);
+    if (pid > 0) {
+      absl::Status maps = WriteIdMaps(pid, {kSandboxUid, kSandboxGid, true});
+      if (maps.ok()) {
+        (void)!write(sync[1], "g", 1);
+      } else {
+        std::fprintf(stderr, "zygote: %s\n", std::string(maps.message()).c_str());
+      }
+      ready.push_back({pid, pidfd, ctl[0]});  // a failed one reports when it gets its run
+    } else {
+      close(ctl[0]);
+    }
+    close(sync[1]);
+    return err;
+  };
+  auto reap = [](pid_t pid, rusage* ru) {
+    int status = 0;
+    while (wait4(pid, &status, 0, ru) < 0 && errno == EINTR) {
+    }
+    return status;
+  };
+  while (ready.size() < kReadyRuns && start_ready() == 0) {
+  }
   SendMessage(kControlFd, "r", 1);
 
   std::map<int, Pending> running;  // pidfd -> run
@@ -251,18 +369,27 @@ int ZygoteMain() {
     std::vector<pollfd> fds;
     fds.push_back({kControlFd, POLLIN, 0});
     for (const auto& [pidfd, run] : running) fds.push_back({pidfd, POLLIN, 0});
+    const size_t first_ready = fds.size();
+    for (const ReadyRun& r : ready) fds.push_back({r.pidfd, POLLIN, 0});
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return 1;
     }
-    for (size_t i = 1; i < fds.size(); ++i) {
+    // A pre-started run that died before it had work (killed from outside): forget it.
+    for (size_t i = fds.size(); i-- > first_ready;) {
+      if (fds[i].revents == 0) continue;
+      ReadyRun& r = ready[i - first_ready];
+      reap(r.pid, nullptr);
+      close(r.pidfd);
+      close(r.ctl);
+      ready.erase(ready.begin() + static_cast<std::ptrdiff_t>(i - first_ready));
+    }
+    for (size_t i = 1; i < first_ready; ++i) {
       if (fds[i].revents == 0) continue;
       Pending run = running[fds[i].fd];
       running.erase(fds[i].fd);
-      int status = 0;
       rusage ru{};
-      while (wait4(run.pid, &status, 0, &ru) < 0 && errno == EINTR) {
-      }
+      const int status = reap(run.pid, &ru);
       char msg[1 + sizeof(ExitMessage)];
       msg[0] = 'X';
       ExitMessage e;
@@ -274,6 +401,7 @@ int ZygoteMain() {
       SendMessage(run.status_fd, msg, sizeof(msg));
       close(run.status_fd);
       close(fds[i].fd);
+      if (run.mount_ns >= 0) close(run.mount_ns);  // the namespace is torn down now
     }
     if (fds[0].revents == 0) continue;
     char tag = 0;
@@ -300,44 +428,54 @@ int ZygoteMain() {
       continue;
     }
     std::memcpy(in, CMSG_DATA(c), sizeof(int) * static_cast<size_t>(count));
-    auto close_inputs = [&] {
-      for (int k = 0; k < count; ++k) {
-        if (k != 3) close(in[k]);  // the status socket is the run's record (closed on exit)
+    // Hand the run to a pre-started child (starting one now if none waits), forwarding the
+    // host's descriptors as they are; we keep only the status socket, to report the exit.
+    bool handed = false;
+    int err = 0;
+    while (!handed) {
+      if (ready.empty() && (err = start_ready()) != 0) break;
+      ReadyRun r = ready.front();
+      ready.erase(ready.begin());
+      alignas(cmsghdr) char out_control[CMSG_SPACE(sizeof(in))] = {};
+      msghdr out{};
+      char r_tag = 'R';
+      iovec out_iov{&r_tag, 1};
+      out.msg_iov = &out_iov;
+      out.msg_iovlen = 1;
+      out.msg_control = out_control;
+      out.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<size_t>(count));
+      cmsghdr* oc = CMSG_FIRSTHDR(&out);
+      oc->cmsg_level = SOL_SOCKET;
+      oc->cmsg_type = SCM_RIGHTS;
+      oc->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<size_t>(count));
+      std::memcpy(CMSG_DATA(oc), in, sizeof(int) * static_cast<size_t>(count));
+      ssize_t sent;
+      do sent = sendmsg(r.ctl, &out, MSG_NOSIGNAL);
+      while (sent < 0 && errno == EINTR);
+      close(r.ctl);
+      if (sent == 1) {
+        const std::string ns = "/proc/" + std::to_string(r.pid) + "/ns/mnt";
+        running[r.pidfd] = {in[3], r.pid, open(ns.c_str(), O_RDONLY | O_CLOEXEC)};
+        handed = true;
+      } else {  // it died meanwhile: reap it, try the next
+        KillChild(r.pidfd);
+        reap(r.pid, nullptr);
+        close(r.pidfd);
       }
-    };
-    int sync[2];
-    if (pipe2(sync, O_CLOEXEC) != 0) {
-      close_inputs();
-      close(in[3]);
-      continue;
     }
-    int pidfd = -1;
-    pid_t pid = CloneWithPidfd(run_flags, &pidfd);
-    if (pid == 0) {
-      close(sync[1]);
-      RunChildOfZygote(sync[0], in[3], in[0], in[1], in[2], in[4], in + kRunFds, count - kRunFds,
-                       &fprog, landlock);
-    }
-    close(sync[0]);
-    if (pid > 0) {
-      // Our own uid is the only one we may map; setgroups must be denied first.
-      absl::Status maps = WriteIdMaps(pid, {kSandboxUid, kSandboxGid, true});
-      if (maps.ok()) {
-        (void)!write(sync[1], "g", 1);
-      } else {
-        std::fprintf(stderr, "zygote: %s\n", std::string(maps.message()).c_str());
-      }
-      running[pidfd] = {in[3], pid};
-    } else {
-      char err[1 + sizeof(SetupError)];
-      err[0] = 'E';
-      SetupError e{SetupStep::kWaitForParent, errno};
-      std::memcpy(err + 1, &e, sizeof(e));
-      SendMessage(in[3], err, sizeof(err));
+    if (!handed) {
+      char e[1 + sizeof(SetupError)];
+      e[0] = 'E';
+      SetupError se{SetupStep::kWaitForParent, err};
+      std::memcpy(e + 1, &se, sizeof(se));
+      SendMessage(in[3], e, sizeof(e));
       close(in[3]);
     }
-    close(sync[1]);
-    close_inputs();
+    for (int k = 0; k < count; ++k) {
+      if (k != 3) close(in[k]);
+    }
+    while (ready.size() < kReadyRuns && start_ready() == 0) {
+    }
   }
 }
 

@@ -97,9 +97,15 @@ std::vector<pid_t> SandboxLeftovers() {
   closedir(d);
   std::vector<pid_t> out;
   const pid_t self = getpid();
+  auto is_zygote = [&](pid_t pid) {
+    return parent.count(pid) && parent[pid] == self && comm[pid].rfind(".rlvr-pyzygote", 0) == 0;
+  };
+  int ready = 0;
   for (const auto& [pid, ppid] : parent) {
-    // The warm zygote is our direct child and stays; everything else below us is a leftover.
-    if (ppid == self && comm[pid].rfind(".rlvr-pyzygote", 0) == 0) continue;
+    // The warm zygote is our direct child and stays, with its (at most 2) pre-started runs that
+    // have not been handed work yet; everything else below us is a leftover.
+    if (is_zygote(pid)) continue;
+    if (is_zygote(ppid) && comm[pid].rfind("rlvr-pyready", 0) == 0 && ++ready <= 2) continue;
     for (pid_t p = ppid; p > 1; p = parent.count(p) ? parent[p] : 0) {
       if (p == self) {
         out.push_back(pid);
