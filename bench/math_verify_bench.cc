@@ -6,6 +6,7 @@
 // call is timed for the latency percentiles.
 //
 //   build/release/bench/math_verify_bench [min_seconds]
+//   build/release/bench/math_verify_bench --slowest N     (where the time goes, per pair)
 #include <time.h>
 
 #include <algorithm>
@@ -141,12 +142,54 @@ Result Run(const std::string& name, size_t n, double min_seconds,
 
 }  // namespace
 
+// Prints the `count` dataset pairs that cost the most (median of kRepeats calls each) and the share of
+// the total time they take: where the mean goes.
+int kRepeats = 25;
+
+void PrintSlowest(const std::vector<Item>& pairs, size_t count) {
+  std::vector<std::pair<double, size_t>> cost;
+  double total = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    std::vector<double> t;
+    for (int k = 0; k < kRepeats; ++k) {
+      const Clock::time_point t0 = Clock::now();
+      rlvr::math::MathVerdict r = rlvr::math::VerifyMath(pairs[i].response, pairs[i].gold, pairs[i].options);
+      t.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+      (void)r;
+    }
+    const double median = Percentile(t, 0.5);
+    cost.push_back({median, i});
+    total += median;
+  }
+  std::sort(cost.rbegin(), cost.rend());
+  double top = 0;
+  std::printf("slowest dataset pairs (median us of 25 calls; all %zu pairs sum to %.0f us):\n", pairs.size(), total);
+  for (size_t k = 0; k < std::min(count, cost.size()); ++k) {
+    const Item& it = pairs[cost[k].second];
+    top += cost[k].first;
+    std::printf("%8.1f  gold=%-30.30s pred=%.60s\n", cost[k].first, it.gold.c_str(),
+                it.response.substr(it.response.size() > 60 ? it.response.size() - 60 : 0).c_str());
+  }
+  std::printf("the %zu slowest take %.0f%% of the time\n\n", std::min(count, cost.size()), 100 * top / total);
+}
+
 int main(int argc, char** argv) {
+  size_t slowest = 0;
+  if (argc > 2 && std::string(argv[1]) == "--slowest") {
+    slowest = static_cast<size_t>(std::atoi(argv[2]));
+    if (const char* r = std::getenv("RLVR_BENCH_REPEATS")) kRepeats = std::max(1, std::atoi(r));
+    argv += 2;
+    argc -= 2;
+  }
   const double min_seconds = argc > 1 ? std::atof(argv[1]) : 1.0;
   const std::vector<Item> pairs = LoadPairs(RLVR_MATH_PAIRS_PATH);
   if (pairs.empty()) {
     std::fprintf(stderr, "cannot read %s\n", RLVR_MATH_PAIRS_PATH);
     return 1;
+  }
+  if (slowest > 0) {
+    PrintSlowest(pairs, slowest);
+    return 0;
   }
   std::vector<rlvr::math::PreparedGold> prepared;
   for (const Item& p : pairs) prepared.push_back(rlvr::math::PrepareGold(p.gold, p.options));
