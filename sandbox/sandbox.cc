@@ -10,8 +10,11 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -185,6 +188,54 @@ class ColdWatcher : public ExitWatcher {
   bool reaped_ = false;
 };
 
+// Closes descriptors of finished runs' mount namespaces on a background thread. Holding a run's
+// mount namespace until its result is in keeps the namespace's teardown (unmounting the root, its
+// binds and tmpfs, which waits for an RCU grace period: up to milliseconds) out of the run's exit
+// and off the caller's thread.
+class NamespaceReleaser {
+ public:
+  NamespaceReleaser() : thread_([this] { Loop(); }) {}
+  ~NamespaceReleaser() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+  // Takes ownership of `fd` (ignored when negative).
+  void Release(int fd) {
+    if (fd < 0) return;
+    absl::MutexLock lock(&mu_);
+    fds_.push_back(fd);
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      std::vector<int> batch;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](NamespaceReleaser* r) { return r->stop_ || !r->fds_.empty(); }, this));
+        batch.swap(fds_);
+        if (batch.empty() && stop_) return;
+      }
+      for (int fd : batch) close(fd);
+    }
+  }
+
+  absl::Mutex mu_;
+  std::vector<int> fds_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// The mount namespace of `pid`, or -1 (best effort: the run works the same without it).
+int OpenMountNamespace(pid_t pid) {
+  const std::string path = absl::StrCat("/proc/", pid, "/ns/mnt");
+  return open(path.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
 // Releases a cgroup slot back to its pool at scope exit.
 class SlotLease {
  public:
@@ -350,6 +401,8 @@ class SandboxImpl : public Sandbox {
     close(err.w);
     err.w = -1;
     if (!launched.ok()) return SandboxErrorResult(std::string(launched.status().message()));
+    const int mount_ns = OpenMountNamespace(launched->pid);
+    absl::Cleanup release_ns = [&] { releaser_.Release(mount_ns); };
     ColdWatcher watcher(launched->pid, launched->pidfd);
     if (launched->setup_error.has_value()) {
       RunResult r = SandboxErrorResult(DescribeSetupError(*launched->setup_error));
@@ -451,6 +504,7 @@ class SandboxImpl : public Sandbox {
     return RunCold("/work/main", argv, files, spec.stdin_data, spec.limits);
   }
 
+  NamespaceReleaser releaser_;
   Mechanisms mech_;
   sock_fprog seccomp_{};
   bool can_setgroups_ = false;
