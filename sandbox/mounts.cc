@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -213,6 +214,16 @@ int ApplyMountPlan(const MountPlan& p, SetupStep* failed) {
 int MountScratch(const char* work_options, const char* tmp_options) {
   if (mount("tmpfs", "/work", "tmpfs", MS_NOSUID | MS_NODEV, work_options) != 0) return errno;
   if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_options) != 0) return errno;
+  return 0;
+}
+
+int ResizeScratch(uint64_t bytes) {
+  char options[64];
+  // snprintf is not async-signal-safe in general, but this format (integers only) does not allocate.
+  std::snprintf(options, sizeof(options), "size=%llu,nr_inodes=4096", static_cast<unsigned long long>(bytes));
+  for (const char* dir : {"/work", "/tmp"}) {
+    if (mount(nullptr, dir, nullptr, MS_REMOUNT | MS_NOSUID | MS_NODEV, options) != 0) return errno;
+  }
   return 0;
 }
 

@@ -73,6 +73,8 @@ int ApplyMountPlan(const MountPlan& plan, SetupStep* failed);
 // Child side, in a fresh mount namespace of an already pivoted root (warm runs): fresh tmpfs on
 // /work and /tmp. Returns errno or 0.
 int MountScratch(const char* work_options, const char* tmp_options);
+// Async-signal-safe: sets the size of the (empty) /work and /tmp tmpfs mounted by MountScratch.
+int ResizeScratch(uint64_t bytes);
 
 // Child side, as pid 1 of a new pid namespace: a fresh /proc. Returns errno or 0.
 int MountProc();

@@ -267,14 +267,14 @@ class SandboxImpl : public Sandbox {
           if (warm.has_value()) return *std::move(warm);
         }
         args.insert(args.begin(), "python3");
-        return RunCold("/usr/bin/python3", args, spec.files, spec.stdin_data, spec.limits);
+        return RunCold("/usr/bin/python3", args, spec.files, spec.stdin_data, spec.limits, spec.cancel);
       }
       case Language::kExec: {
         const std::string& a0 = spec.argv[0];
         std::string path = a0[0] == '/'                        ? a0
                            : a0.find('/') != std::string::npos ? "/work/" + a0
                                                                : "/usr/bin/" + a0;
-        return RunCold(path, spec.argv, spec.files, spec.stdin_data, spec.limits);
+        return RunCold(path, spec.argv, spec.files, spec.stdin_data, spec.limits, spec.cancel);
       }
     }
     return absl::InvalidArgumentError("unknown language");
@@ -360,7 +360,7 @@ class SandboxImpl : public Sandbox {
 
   absl::StatusOr<RunResult> RunCold(const std::string& exec_path, const std::vector<std::string>& argv,
                                     const std::vector<File>& files, const std::string& stdin_data,
-                                    const Limits& limits) {
+                                    const Limits& limits, const std::atomic<bool>* cancel) {
     Pipe in, out, err;
     if (absl::Status s = MakePipes(in, out, err); !s.ok()) return SandboxErrorResult(std::string(s.message()));
     absl::StatusOr<SlotLease> lease = AcquireSlot(limits);
@@ -408,7 +408,7 @@ class SandboxImpl : public Sandbox {
       RunResult r = SandboxErrorResult(DescribeSetupError(*launched->setup_error));
       return r;  // the watcher reaps the child
     }
-    Supervised s = Supervise(in.w, stdin_data, out.r, err.r, watcher, lease->get(), limits, start);
+    Supervised s = Supervise(in.w, stdin_data, out.r, err.r, watcher, lease->get(), limits, start, cancel);
     in.w = -1;  // Supervise closed it
     return Classify(std::move(s), lease->get(), limits);
   }
@@ -454,7 +454,8 @@ class SandboxImpl : public Sandbox {
       RestartZygote(zygote);
       return std::nullopt;  // this run goes cold
     }
-    Supervised s = Supervise(in.w, spec.stdin_data, out.r, err.r, **watcher, lease->get(), spec.limits, start);
+    Supervised s = Supervise(in.w, spec.stdin_data, out.r, err.r, **watcher, lease->get(), spec.limits, start,
+                             spec.cancel);
     in.w = -1;
     *never_started = s.exit.never_started;
     return Classify(std::move(s), lease->get(), spec.limits);
@@ -487,7 +488,7 @@ class SandboxImpl : public Sandbox {
     cl.stderr_bytes = spec.limits.stderr_bytes;
     std::vector<std::string> compile = {
         "sh", "-c", "g++ -std=c++17 -O2 -pipe -o /tmp/a.out main.cpp 1>&2 && cat /tmp/a.out"};
-    ASSIGN_OR_RETURN(RunResult c, RunCold("/bin/sh", compile, spec.files, "", cl));
+    ASSIGN_OR_RETURN(RunResult c, RunCold("/bin/sh", compile, spec.files, "", cl, spec.cancel));
     if (c.status == RunStatus::kSandboxError) return c;
     if (c.status != RunStatus::kOk) {
       c.status = RunStatus::kCompileError;
@@ -501,7 +502,7 @@ class SandboxImpl : public Sandbox {
     }
     std::vector<std::string> argv = spec.argv;
     argv.insert(argv.begin(), "./main");
-    return RunCold("/work/main", argv, files, spec.stdin_data, spec.limits);
+    return RunCold("/work/main", argv, files, spec.stdin_data, spec.limits, spec.cancel);
   }
 
   NamespaceReleaser releaser_;

@@ -15,6 +15,7 @@
 #ifndef RLVR_SANDBOX_SANDBOX_H_
 #define RLVR_SANDBOX_SANDBOX_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -58,6 +59,9 @@ struct RunSpec {
   Limits limits;
   // kPython only: fork from the warm zygote when the sandbox has one (default).
   bool warm = true;
+  // When set and it becomes true, the run is killed within ~10 ms and reported as kSandboxError
+  // "cancelled" (e.g. the caller is shutting down). Must outlive the Run call.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 enum class RunStatus {

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -124,6 +126,11 @@ TEST(SandboxTest, WarmRunsSurviveLostPreStartedRuns) {
   EXPECT_FALSE(ready.empty());
   EXPECT_LE(ready.size(), 2u);
   for (pid_t pid : ready) kill(pid, SIGKILL);
+  // Once the zygote has noticed (reaped them), runs are warm again at once.
+  auto gone = [](pid_t pid) { return !std::filesystem::exists("/proc/" + std::to_string(pid)); };
+  for (int i = 0; i < 200 && !std::all_of(ready.begin(), ready.end(), gone); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<RunResult> r = Shared().Run(Python(kWhoAmI));
     ASSERT_TRUE(r.ok());
@@ -161,6 +168,35 @@ TEST(SandboxTest, ConcurrentWarmRunsBeyondThePool) {
   }
   for (std::thread& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_TRUE(failures[t].empty()) << t << ": " << failures[t][0];
+}
+
+// A caller's cancel flag kills the run within a poll tick, cold or warm, and says so.
+TEST(SandboxTest, CancelStopsTheRun) {
+  for (bool warm : {false, true}) {
+    std::atomic<bool> cancel{false};
+    RunSpec spec = Python("import time\nprint('started', flush=True)\ntime.sleep(30)\n", warm);
+    spec.cancel = &cancel;
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      cancel.store(true);
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    absl::StatusOr<RunResult> r = Shared().Run(spec);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    canceller.join();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, RunStatus::kSandboxError) << warm;
+    EXPECT_EQ(r->sandbox_error, "cancelled by the caller") << warm;
+    EXPECT_LT(seconds, 5.0) << warm;
+    // Not set: the same flag type, never raised, changes nothing.
+    std::atomic<bool> idle{false};
+    RunSpec ok = Python("print(6 * 7)\n", warm);
+    ok.cancel = &idle;
+    absl::StatusOr<RunResult> fine = Shared().Run(ok);
+    ASSERT_TRUE(fine.ok());
+    EXPECT_EQ(fine->status, RunStatus::kOk) << warm;
+    EXPECT_EQ(fine->stdout_data, "42\n");
+  }
 }
 
 TEST(SandboxTest, PythonExceptionAndSystemExit) {

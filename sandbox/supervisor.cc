@@ -87,7 +87,7 @@ int64_t MonotonicNanos() {
 
 Supervised Supervise(int stdin_fd, std::string_view stdin_data, int stdout_fd, int stderr_fd,
                      ExitWatcher& watcher, const CgroupSlot* slot, const Limits& limits,
-                     int64_t start_ns) {
+                     int64_t start_ns, const std::atomic<bool>* cancel) {
   Supervised s;
   Stream out{stdout_fd, limits.stdout_bytes, &s.stdout_data, &s.stdout_truncated};
   Stream err{stderr_fd, limits.stderr_bytes, &s.stderr_data, &s.stderr_truncated};
@@ -114,6 +114,9 @@ Supervised Supervise(int stdin_fd, std::string_view stdin_data, int stdout_fd, i
       if (now >= drain_deadline) break;
     } else if (now >= deadline) {
       s.killed_for_time = true;
+      kill();
+    } else if (!killed && cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+      s.cancelled = true;
       kill();
     }
     pollfd fds[4];
@@ -195,6 +198,9 @@ RunResult Classify(Supervised s, const CgroupSlot* slot, const Limits& limits) {
   } else if (!s.exit.lost.empty()) {
     r.status = RunStatus::kSandboxError;
     r.sandbox_error = s.exit.lost;
+  } else if (s.cancelled) {
+    r.status = RunStatus::kSandboxError;
+    r.sandbox_error = "cancelled by the caller";
   } else if (s.killed_for_output) {
     r.status = RunStatus::kOutputLimit;
   } else if (s.killed_for_time || r.cpu_ms > limits.cpu_ms ||

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,15 +46,16 @@ struct Supervised {
   ExitInfo exit;
   std::string stdout_data, stderr_data;
   bool stdout_truncated = false, stderr_truncated = false;
-  bool killed_for_time = false, killed_for_output = false;
+  bool killed_for_time = false, killed_for_output = false, cancelled = false;
   int64_t wall_ms = 0;
 };
 
 // `start_ns` is the CLOCK_MONOTONIC time the run was created. Takes ownership of nothing; the
 // three fds must be non-blocking.
+// `cancel` (may be null): when it becomes true the run is killed (Supervised::cancelled).
 Supervised Supervise(int stdin_fd, std::string_view stdin_data, int stdout_fd, int stderr_fd,
                      ExitWatcher& watcher, const CgroupSlot* slot, const Limits& limits,
-                     int64_t start_ns);
+                     int64_t start_ns, const std::atomic<bool>* cancel = nullptr);
 
 // The verdict from what the supervisor saw and the cgroup's counters.
 RunResult Classify(Supervised s, const CgroupSlot* slot, const Limits& limits);

@@ -1,10 +1,11 @@
 // rlvr-sandbox-pyzygote: the warm Python start. Started by the host inside a full sandbox (its
 // own namespaces and minimal root, unprivileged, no capabilities), it loads the interpreter and
-// common modules once, then for every request clones a run into fresh user, pid, mount, net, ipc
-// and uts namespaces nested in its own. The run mounts a fresh /work, /tmp and /proc, applies
-// the same limits, capabilities drop and seccomp filter as a cold run, and executes the script
-// in its copy of the interpreter. The zygote never sees a run's files or output: they travel as
-// file descriptors from the host straight to the run (see warm_protocol.h).
+// common modules once and keeps pre-started runs waiting: each a clone into fresh user, pid,
+// mount, ipc and uts namespaces (and net, without Landlock) nested in its own, with /proc, /work
+// and /tmp mounted and the interpreter warmed up. A run handed to one applies the same limits,
+// capabilities drop and seccomp filter as a cold run and executes the script in its copy of the
+// interpreter. The zygote never sees a run's files or output: they travel as file descriptors
+// from the host straight to the run (see warm_protocol.h).
 #include <Python.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -193,6 +194,11 @@ void WarmUp() {
   if (early.step == SetupStep::kNone) {
     if (int err = MountProc(); err != 0) note(SetupStep::kMountProc, err);
   }
+  // /work and /tmp now, at a nominal size; the run resizes them (a remount is cheaper than a mount).
+  if (early.step == SetupStep::kNone) {
+    const std::string work = ScratchOptions(1 << 20, false), tmp = ScratchOptions(1 << 20, true);
+    if (int err = MountScratch(work.c_str(), tmp.c_str()); err != 0) note(SetupStep::kMountScratch, err);
+  }
   if (early.step == SetupStep::kNone && sethostname("sandbox", 7) != 0) {
     note(SetupStep::kSetHostname, errno);
   }
@@ -244,11 +250,7 @@ void WarmUp() {
   close(104);
   if (!spec.has_value()) RunFail(SetupStep::kReadSpec, EINVAL);
 
-  const std::string work_opts = ScratchOptions(spec->scratch_bytes, false);
-  const std::string tmp_opts = ScratchOptions(spec->scratch_bytes, true);
-  if (int err = MountScratch(work_opts.c_str(), tmp_opts.c_str()); err != 0) {
-    RunFail(SetupStep::kMountScratch, err);
-  }
+  if (int err = ResizeScratch(spec->scratch_bytes); err != 0) RunFail(SetupStep::kMountScratch, err);
 
   if (dup2(101, 0) < 0 || dup2(102, 1) < 0 || dup2(103, 2) < 0) RunFail(SetupStep::kRedirectStdio, errno);
   syscall(SYS_close_range, 101, 103, 0);
@@ -436,6 +438,13 @@ int ZygoteMain() {
       if (ready.empty() && (err = start_ready()) != 0) break;
       ReadyRun r = ready.front();
       ready.erase(ready.begin());
+      pollfd dead{r.pidfd, POLLIN, 0};
+      if (poll(&dead, 1, 0) == 1) {  // it died unused: reap it, take the next
+        reap(r.pid, nullptr);
+        close(r.pidfd);
+        close(r.ctl);
+        continue;
+      }
       alignas(cmsghdr) char out_control[CMSG_SPACE(sizeof(in))] = {};
       msghdr out{};
       char r_tag = 'R';
