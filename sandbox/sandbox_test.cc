@@ -1,6 +1,7 @@
 #include "sandbox/sandbox.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -168,6 +169,65 @@ TEST(SandboxTest, ConcurrentWarmRunsBeyondThePool) {
   }
   for (std::thread& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_TRUE(failures[t].empty()) << t << ": " << failures[t][0];
+}
+
+// Whether `pid` is gone (or a zombie: dead, waiting for a reaper that may never come here).
+bool Dead(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  size_t paren = line.rfind(')');
+  return paren == std::string::npos || line.substr(paren + 2, 1) == "Z";
+}
+
+// The zygote serves every thread, so it is not tied to the thread that started it (a thread
+// exiting must not end other threads' warm runs); it ends with its host process instead, and
+// its runs with it.
+TEST(SandboxTest, ZygoteOutlivesItsStartingThreadButNotItsProcess) {
+  std::unique_ptr<Sandbox> sandbox;
+  std::thread([&] {
+    absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create({});
+    ASSERT_TRUE(sb.ok()) << sb.status();
+    sandbox = std::move(*sb);
+  }).join();  // the creating thread is gone
+  ASSERT_NE(sandbox, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<RunResult> r = sandbox->Run(Python(kWhoAmI));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, RunStatus::kOk) << r->sandbox_error;
+    EXPECT_EQ(r->stdout_data, "rlvr-pyrun\n");
+  }
+  sandbox.reset();
+
+  // A host process killed outright: its zygote and the warm run in flight do not survive it.
+  pid_t host = fork();
+  if (host == 0) {
+    absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create({});
+    if (!sb.ok()) _exit(2);
+    (void)(*sb)->Run(Python("import time\ntime.sleep(60)\n"));
+    _exit(0);
+  }
+  ASSERT_GT(host, 0);
+  std::vector<pid_t> zygote, run;
+  for (int i = 0; i < 1000 && (zygote.empty() || run.empty()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    zygote = DescendantsNamed(".rlvr-pyzygote");
+    run = DescendantsNamed("rlvr-pyrun");
+  }
+  kill(host, SIGKILL);
+  waitpid(host, nullptr, 0);
+  ASSERT_FALSE(zygote.empty());
+  ASSERT_FALSE(run.empty());
+  auto all_dead = [&] {
+    for (const auto* pids : {&zygote, &run}) {
+      for (pid_t p : *pids) {
+        if (!Dead(p)) return false;
+      }
+    }
+    return true;
+  };
+  for (int i = 0; i < 300 && !all_dead(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(all_dead()) << "the zygote or its run outlived the host process";
 }
 
 // A caller's cancel flag kills the run within a poll tick, cold or warm, and says so.

@@ -59,8 +59,9 @@ void RunChild(const ChildPlan& plan) {
   const int efd = plan.error_fd;
   auto fail = [efd](SetupStep step, int err) { ReportSetupErrorAndExit(efd, step, err); };
 
-  // 1. Die with the parent; start from default signal handling (the host may ignore SIGPIPE).
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // 1. Die with the parent thread (unless told otherwise); start from default signal handling
+  //    (the host may ignore SIGPIPE).
+  if (plan.die_with_parent_thread) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (int err = ResetSignals(); err != 0) fail(SetupStep::kSignals, err);
 
   // 2. Into the run cgroup, before anything is charged (v1: we move ourselves, see cgroups.h;

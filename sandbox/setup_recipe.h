@@ -29,6 +29,9 @@ struct ChildPlan {
   int extra_fd = -1;  // if >= 0, becomes fd 3 in the program (the zygote's control socket)
   std::vector<int> cgroup_join_fds;  // CgroupSlot::self_join_fds(): the child moves itself first
   bool can_setgroups = false;
+  // SIGKILL when the launching *thread* exits (PR_SET_PDEATHSIG). Off for a child that outlives
+  // the call that started it (the zygote): it ends when its control socket closes instead.
+  bool die_with_parent_thread = true;
   const MountPlan* mounts = nullptr;
   std::vector<PlacedFile> files;
   bool apply_rlimits = true;

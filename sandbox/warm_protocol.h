@@ -20,6 +20,8 @@
 
 #include <sys/resource.h>
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,6 +43,17 @@ struct WarmSpec {
   RlimitInputs rlimits{};
   uint64_t scratch_bytes = 0;
 };
+
+// The most descriptors one 'R' message carries (5 run descriptors + 3 cgroup ones).
+inline constexpr int kMaxPassedFds = 8;
+
+// Sends a one-byte `tag` with `count` (<= kMaxPassedFds) descriptors (SCM_RIGHTS). Retries on
+// EINTR; returns sendmsg's result (1 on success). Allocates nothing.
+ssize_t SendTagWithFds(int socket, char tag, const int* fds, int count);
+// Receives one message into *tag and up to kMaxPassedFds descriptors (O_CLOEXEC) into fds, their
+// number into *count. Retries on EINTR (unless `dontwait`); returns recvmsg's result (0 at EOF).
+// Descriptors that arrive are always reported, even when the tag is not the expected one.
+ssize_t RecvTagWithFds(int socket, char* tag, int* fds, int* count, bool dontwait = false);
 
 std::string EncodeWarmSpec(const WarmSpec& spec);
 // nullopt if `data` is malformed.

@@ -148,6 +148,10 @@ absl::StatusOr<std::unique_ptr<ZygoteClient>> ZygoteClient::Start(const std::str
   plan.stderr_fd = 2;  // the zygote's own diagnostics go to our stderr
   plan.extra_fd = sv[1];
   plan.can_setgroups = can_setgroups;
+  // The zygote serves every thread of this process, not only the one starting it (a death signal
+  // tied to that thread would kill it, and every warm run in flight, when the thread exits). It
+  // exits when its control socket closes, which happens with this process at the latest.
+  plan.die_with_parent_thread = false;
   plan.mounts = &zygote_mounts;
   plan.apply_rlimits = false;
   plan.seccomp = nullptr;  // it creates namespaces for its runs; each run loads the filter
@@ -214,23 +218,7 @@ absl::StatusOr<std::unique_ptr<ExitWatcher>> ZygoteClient::StartRun(const WarmSp
   if (slot != nullptr) {
     fds.insert(fds.end(), slot->self_join_fds().begin(), slot->self_join_fds().end());
   }
-  const size_t fds_bytes = fds.size() * sizeof(int);
-  char tag = 'R';
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)] = {};
-  iovec iov{&tag, 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(fds_bytes);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(fds_bytes);
-  std::memcpy(CMSG_DATA(c), fds.data(), fds_bytes);
-  ssize_t n;
-  do n = sendmsg(control_, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  const ssize_t n = SendTagWithFds(control_, 'R', fds.data(), static_cast<int>(fds.size()));
   int err = errno;
   close(sv[1]);
   close(memfd);

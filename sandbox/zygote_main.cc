@@ -44,6 +44,7 @@ constexpr int kControlFd = 3;
 constexpr int kStatusFd = 3;  // in a run, after the control socket is closed
 constexpr int kRunFds = 5;     // stdin, stdout, stderr, status socket, spec memfd
 constexpr int kMaxJoinFds = 3;  // then up to one cgroup `tasks` descriptor per v1 controller
+static_assert(kRunFds + kMaxJoinFds == kMaxPassedFds);
 
 // The process name of a pre-started run still waiting for its work (tests tell them apart).
 constexpr char kReadyName[] = "rlvr-pyready";
@@ -207,23 +208,11 @@ void WarmUp() {
 
   // The run: its descriptors land on 101.. (stdin 101, stdout 102, stderr 103, spec 104, the
   // cgroup descriptors from 106); the status socket becomes fd 3.
-  int in[kRunFds + kMaxJoinFds];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in))];
-  iovec iov{&byte, 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do n = recvmsg(100, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  const int count = n == 1 && byte == 'R' && c != nullptr && c->cmsg_type == SCM_RIGHTS
-                        ? static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int))
-                        : 0;
+  int in[kMaxPassedFds];
+  int count = 0;
+  const ssize_t n = RecvTagWithFds(100, &byte, in, &count);
+  if (n != 1 || byte != 'R') count = 0;
   if (count < kRunFds) _exit(0);  // the zygote is shutting down (or sent garbage)
-  std::memcpy(in, CMSG_DATA(c), sizeof(int) * static_cast<size_t>(count));
   // Received descriptors take the lowest free numbers (below 100): move each to its place first.
   const int join_count = count - kRunFds;
   int joins[kMaxJoinFds];
@@ -301,7 +290,7 @@ struct ReadyRun {
 constexpr size_t kReadyRuns = 2;
 
 int ZygoteMain() {
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // No death signal: we end when the host's control socket closes (see zygote_client.cc).
   absl::StatusOr<SeccompProgram> program = BuildSeccompProgram();
   if (!program.ok()) {
     std::fprintf(stderr, "zygote: %s\n", std::string(program.status().message()).c_str());
@@ -407,29 +396,15 @@ int ZygoteMain() {
     }
     if (fds[0].revents == 0) continue;
     char tag = 0;
-    int in[kRunFds + kMaxJoinFds];
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in))];
-    iovec iov{&tag, 1};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(kControlFd, &msg, MSG_CMSG_CLOEXEC);
+    int in[kMaxPassedFds];
+    int count = 0;
+    const ssize_t n = RecvTagWithFds(kControlFd, &tag, in, &count);
     if (n == 0) return 0;  // the host closed the control socket: shut down
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return 1;
-    }
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    const int count = c != nullptr && c->cmsg_type == SCM_RIGHTS
-                          ? static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int))
-                          : 0;
+    if (n < 0) return 1;
     if (tag != 'R' || count < kRunFds || count > kRunFds + kMaxJoinFds) {
-      for (int k = 0; k < count; ++k) close(reinterpret_cast<int*>(CMSG_DATA(c))[k]);
+      for (int k = 0; k < count; ++k) close(in[k]);
       continue;
     }
-    std::memcpy(in, CMSG_DATA(c), sizeof(int) * static_cast<size_t>(count));
     // Hand the run to a pre-started child (starting one now if none waits), forwarding the
     // host's descriptors as they are; we keep only the status socket, to report the exit.
     bool handed = false;
@@ -445,22 +420,7 @@ int ZygoteMain() {
         close(r.ctl);
         continue;
       }
-      alignas(cmsghdr) char out_control[CMSG_SPACE(sizeof(in))] = {};
-      msghdr out{};
-      char r_tag = 'R';
-      iovec out_iov{&r_tag, 1};
-      out.msg_iov = &out_iov;
-      out.msg_iovlen = 1;
-      out.msg_control = out_control;
-      out.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<size_t>(count));
-      cmsghdr* oc = CMSG_FIRSTHDR(&out);
-      oc->cmsg_level = SOL_SOCKET;
-      oc->cmsg_type = SCM_RIGHTS;
-      oc->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<size_t>(count));
-      std::memcpy(CMSG_DATA(oc), in, sizeof(int) * static_cast<size_t>(count));
-      ssize_t sent;
-      do sent = sendmsg(r.ctl, &out, MSG_NOSIGNAL);
-      while (sent < 0 && errno == EINTR);
+      const ssize_t sent = SendTagWithFds(r.ctl, 'R', in, count);
       close(r.ctl);
       if (sent == 1) {
         const std::string ns = "/proc/" + std::to_string(r.pid) + "/ns/mnt";
