@@ -11,27 +11,39 @@
 namespace rlvr::code {
 namespace {
 
-// Everything the harness uses is bound before the candidate is loaded, so that monkeypatching
-// builtins, json, os or sys from the candidate does not change what the harness does.
+// The harness runs the candidate in a second process that it forks before it reads the request,
+// and runs the tests itself against proxies; see the comment at the top of the script.
 constexpr const char* kHarness = R"PY(
-# rlvr harness. The main thread reads the request (nonce included) from stdin, then runs the
-# candidate and the tests in a second thread, which never holds the nonce; only the main thread
-# reports. An audit hook keeps the candidate from reaching the main thread's frames or memory
-# (sys._current_frames, gc, ctypes, /proc/*/mem, exec of another program); signal handlers can
-# only be installed from the main thread, which is harness code throughout.
-import os as _os, sys as _sys, json as _json, types as _types, traceback as _tb
-import builtins as _builtins, threading as _threading, math as _math
-_write, _exit, _dup, _dup2, _open, _close = _os.write, _os._exit, _os.dup, _os.dup2, _os.open, _os.close
-_type, _repr_int, _repr_float, _str, _len = type, int.__repr__, float.__repr__, str, len
+# rlvr harness (main.py): two processes. Before it reads the request (nonce, test code, args)
+# from stdin, the harness makes itself non-dumpable and forks the candidate's process, which so
+# never holds any of it. That process points stdin and stdout at /dev/null (its prints are
+# discarded; its stderr is the run's), loads solution.py and serves calls over a pair of pipes.
+# The harness keeps the nonce, runs check() / the plain asserts itself against proxies, and
+# alone writes the report line, after the last check. Across the pipes go plain values only
+# (exact types, never the candidate's __eq__ / __repr__), decoded by the harness's own json; no
+# object of the candidate's ever exists here. Non-dumpable, the harness's /proc/<pid>/mem, fd/
+# and environ are closed to the candidate (same uid, no CAP_SYS_PTRACE); seccomp denies ptrace
+# and process_vm_*; SIGINT is ignored and other signals only end the run (no report).
+import os as _os, sys as _sys, json as _json, types as _types, traceback as _tb, signal as _signal
+import builtins as _builtins, threading as _threading, math as _math, linecache as _linecache
+import importlib as _importlib
+_write, _read, _exit, _dup, _dup2 = _os.write, _os.read, _os._exit, _os.dup, _os.dup2
+_open, _close = _os.open, _os.close
+_type, _repr_int, _repr_float, _str, _len, _hex = type, int.__repr__, float.__repr__, str, len, hex
 _enc_str = _json.encoder.encode_basestring_ascii
+_dumps = _json.JSONEncoder(ensure_ascii=True, allow_nan=False, check_circular=False, separators=(",", ":")).encode
+_loads = _json.loads
 _isfinite = _math.isfinite
-_saved_builtins = dict(_builtins.__dict__)
+_BIG = 1 << 62
+_MAX_MESSAGE = 1 << 30
 _DENIED = frozenset(["sys._current_frames", "sys._current_exceptions", "gc.get_objects", "gc.get_referrers",
                      "gc.get_referents", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
                      "subprocess.Popen", "pty.spawn", "os.forkpty"])
 
 
 def _audit(event, args):
+    # In the candidate's process, as a second wall only: the kernel (non-dumpable harness,
+    # seccomp) is what keeps the candidate out of the harness.
     if event in _DENIED:
         raise RuntimeError(event + " is not available under the verifier's harness")
     if event == "import" and args and args[0] in ("ctypes", "_ctypes"):
@@ -44,39 +56,8 @@ def _audit(event, args):
             raise PermissionError(path + " is not available under the verifier's harness")
 
 
-def _plain(v, depth):
-    # Exact types only: a subclass (or any other object) could define __eq__ to always be True.
-    t = _type(v)
-    if v is None or t is bool or t is int or t is float or t is str or t is complex or t is bytes:
-        return True
-    if depth > 100:
-        return False
-    if t is list or t is tuple or t is set or t is frozenset:
-        for x in v:
-            if not _plain(x, depth + 1):
-                return False
-        return True
-    if t is dict:
-        for k in v:
-            if not _plain(k, depth + 1) or not _plain(v[k], depth + 1):
-                return False
-        return True
-    return False
-
-
-def _guard(fn):
-    """The candidate as check() sees it: its results must be plain values."""
-    def candidate(*args, **kwargs):
-        result = fn(*args, **kwargs)
-        if not _plain(result, 0):
-            raise TypeError("the candidate returned a %s, not a plain value" % _type(result).__name__)
-        return result
-    candidate.__name__ = getattr(fn, "__name__", "candidate")
-    candidate.__doc__ = getattr(fn, "__doc__", None)
-    return candidate
-
-
 def _encode(v, depth):
+    # The call report for the verifier (JSON; exact types only).
     if depth > 100:
         raise TypeError("nested deeper than 100")
     t = _type(v)
@@ -109,41 +90,335 @@ def _encode(v, depth):
     raise TypeError("value of type " + t.__name__)
 
 
-def _run(mode, code, test_code, entry, fn_name, args, box):
-    """Candidate thread: everything here is reachable by the candidate, and holds no secret."""
-    name = "__main__" if mode == "assert" else "solution"
-    mod = _types.ModuleType(name)
-    mod.__file__ = "solution.py"
-    _sys.modules[name] = mod
-    ns = mod.__dict__
-    try:
-        exec(code, ns)
-        if mode == "assert":
-            # Undo what the candidate's top level did to builtins before the tests see them.
-            _builtins.__dict__.clear()
-            _builtins.__dict__.update(_saved_builtins)
-            ns["__builtins__"] = _builtins
-            ns.pop("check", None)
-            exec(test_code, ns)
-            if entry and "check" in ns:
-                ns["check"](_guard(ns[entry]))
-            box.append(("done", ""))
-        else:
-            target = ns.get(fn_name)
-            if target is None and _type(ns.get("Solution")) is type:
-                target = getattr(ns["Solution"](), fn_name, None)
-            if target is None:
-                raise NameError("no function or Solution method named %r" % fn_name)
-            result = target(*args)
+def _wire(v, depth):
+    """v as a JSON value that keeps its exact plain type; TypeError for anything else."""
+    if depth > 100:
+        raise TypeError("nested deeper than 100")
+    t = _type(v)
+    if v is None or t is bool or t is _str:
+        return v
+    if t is int:
+        return v if -_BIG < v < _BIG else {"i": _hex(v)}
+    if t is float:
+        return v if _isfinite(v) else {"f": _repr_float(v)}
+    if t is list:
+        return [_wire(x, depth + 1) for x in v]
+    if t is tuple:
+        return {"t": [_wire(x, depth + 1) for x in v]}
+    if t is dict:
+        return {"d": [[_wire(k, depth + 1), _wire(x, depth + 1)] for k, x in v.items()]}
+    if t is set:
+        return {"s": [_wire(x, depth + 1) for x in v]}
+    if t is frozenset:
+        return {"fs": [_wire(x, depth + 1) for x in v]}
+    if t is bytes:
+        return {"b": v.hex()}
+    if t is complex:
+        return {"c": [_wire(v.real, depth + 1), _wire(v.imag, depth + 1)]}
+    raise TypeError("value of type " + t.__name__)
+
+
+def _unwire(x, depth):
+    """The inverse of _wire, for JSON from _loads; ValueError/TypeError on anything else."""
+    if depth > 101:
+        raise ValueError("nested deeper than 100")
+    t = _type(x)
+    if x is None or t is bool or t is int or t is float or t is _str:
+        return x
+    if t is list:
+        return [_unwire(e, depth + 1) for e in x]
+    if t is dict and _len(x) == 1:
+        for tag in x:
+            body = x[tag]
+        bt = _type(body)
+        if tag == "i" and bt is _str:
+            return int(body, 16)
+        if tag == "f" and bt is _str and body in ("inf", "-inf", "nan"):
+            return float(body)
+        if tag == "b" and bt is _str:
+            return bytes.fromhex(body)
+        if bt is list:
+            items = [_unwire(e, depth + 1) for e in body]
+            if tag == "t":
+                return tuple(items)
+            if tag == "s":
+                return set(items)
+            if tag == "fs":
+                return frozenset(items)
+            if tag == "c" and _len(items) == 2 and _type(items[0]) is float and _type(items[1]) is float:
+                return complex(items[0], items[1])
+            if tag == "d":
+                out = {}
+                for pair in items:
+                    if _type(pair) is not list or _len(pair) != 2:
+                        raise ValueError("malformed dict")
+                    out[pair[0]] = pair[1]
+                return out
+    raise ValueError("malformed value")
+
+
+class _Broken(BaseException):
+    """The other process ended or broke the protocol. A BaseException, so that a test's
+    `except Exception` does not swallow it; the harness never reports after one."""
+
+
+class _Channel:
+    """Length-prefixed JSON messages over a pair of pipes."""
+
+    def __init__(self, rfd, wfd):
+        self.rfd, self.wfd, self.broken = rfd, wfd, False
+
+    def fail(self, why):
+        self.broken = True
+        raise _Broken(why)
+
+    def send(self, msg):
+        if self.broken:
+            raise _Broken("the candidate's process is gone")
+        data = _dumps(msg).encode("ascii")
+        view = memoryview(_len(data).to_bytes(8, "little") + data)
+        try:
+            while _len(view):
+                view = view[_write(self.wfd, view):]
+        except OSError as e:
+            self.fail("the candidate's process is gone (%s)" % e.strerror)
+
+    def _exactly(self, n):
+        chunks = []
+        while n > 0:
             try:
-                box.append(("result", _encode(result, 0)))
-            except TypeError as e:
-                box.append(("unserializable", _str(e)))
-    except BaseException:  # SystemExit too: the thread must end with exactly one entry
-        box.append(("error", _tb.format_exc()))
+                b = _read(self.rfd, min(n, 1 << 20))
+            except OSError:
+                b = b""
+            if not b:
+                self.fail("the candidate's process ended")
+            chunks.append(b)
+            n -= _len(b)
+        return b"".join(chunks)
+
+    def recv(self):
+        if self.broken:
+            raise _Broken("the candidate's process is gone")
+        n = int.from_bytes(self._exactly(8), "little")
+        if n > _MAX_MESSAGE:
+            self.fail("a message of %d bytes from the candidate's process" % n)
+        data = self._exactly(n)
+        try:
+            msg = _loads(data)
+        except Exception:
+            self.fail("a malformed message from the candidate's process")
+        if _type(msg) is not list or not msg or _type(msg[0]) is not _str:
+            self.fail("a malformed message from the candidate's process")
+        return msg
+
+
+# ----- the candidate's process -----------------------------------------------------------------
+
+def _describe(v):
+    """How the harness may see one global of the candidate's module."""
+    t = _type(v)
+    if t is _types.ModuleType:
+        name = v.__name__
+        return ["module", name if _type(name) is _str else ""]
+    try:
+        return ["value", _wire(v, 0)]
+    except TypeError:
+        pass
+    if callable(v):
+        return ["call"]
+    return ["other", t.__name__]
+
+
+def _call(ns, mode, msg):
+    try:
+        args = _unwire(msg[2], 0)
+        kwargs = _unwire(msg[3], 0)
+        name = msg[1]
+        target = ns.get(name)
+        if target is None and mode == "call" and _type(ns.get("Solution")) is type:
+            target = getattr(ns["Solution"](), name, None)
+        if target is None:
+            raise NameError("no function or Solution method named %r" % name)
+        result = target(*args, **kwargs)
+    except BaseException as e:  # SystemExit too: the harness turns it into a failure
+        try:
+            text = _str(e)
+        except BaseException:
+            text = ""
+        return ["raise", _type(e).__name__, text, _tb.format_exc()]
+    try:
+        return ["ok", _wire(result, 0)]
+    except TypeError as e:
+        return ["unplain", _str(e)]
+
+
+def _serve(chan):
+    try:
+        mode = chan.recv()[1]
+        try:
+            with open("solution.py", "rb") as f:
+                src = f.read()
+            code = compile(src, "solution.py", "exec")
+        except (SyntaxError, ValueError) as e:
+            chan.send(["syntax_error", _tb.format_exception_only(_type(e), e)[-1].strip(), _tb.format_exc()])
+            return
+        del src
+        for m in ("ctypes", "_ctypes"):
+            _sys.modules.pop(m, None)
+        _sys.addaudithook(_audit)
+        name = "__main__" if mode == "assert" else "solution"
+        mod = _types.ModuleType(name)
+        mod.__file__ = "solution.py"
+        _sys.modules[name] = mod
+        ns = mod.__dict__
+        try:
+            exec(code, ns)
+        except BaseException:
+            chan.send(["error", _tb.format_exc()])
+            return
+        chan.send(["ready"])
+        while True:
+            msg = chan.recv()
+            if msg[0] == "names":
+                chan.send(["names", {n: _describe(ns[n]) for n in msg[1] if n in ns}])
+            elif msg[0] == "call":
+                chan.send(_call(ns, mode, msg))
+            else:
+                return
+    except _Broken:
+        return
+
+
+def _candidate_process(rfd, wfd):
+    null = _open(_os.devnull, _os.O_RDWR)
+    _dup2(null, 0)
+    _dup2(null, 1)
+    _close(null)
+    keep = (0, 1, 2, rfd, wfd)
+    for fd in range(3, max(keep) + 1):
+        if fd not in keep:
+            try:
+                _close(fd)
+            except OSError:
+                pass
+    _os.closerange(max(keep) + 1, 1 << 16)
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+    _threading.stack_size(64 << 20)
+    t = _threading.Thread(target=_serve, args=(_Channel(rfd, wfd),), daemon=True)
+    t.start()
+    t.join()
+    _exit(0)
+
+
+# ----- the harness's process -------------------------------------------------------------------
+
+def _make_undumpable():
+    import _ctypes
+    prctl = _ctypes.dlsym(_ctypes.dlopen(None, _os.RTLD_NOW), "prctl")
+    _ctypes.call_function(prctl, (4, 0, 0, 0, 0))  # PR_SET_DUMPABLE, SUID_DUMP_DISABLE
+    return _ctypes.call_function(prctl, (3, 0, 0, 0, 0)) == 0  # PR_GET_DUMPABLE
+
+
+def _referenced(code):
+    """Every global name the code (and the functions and classes in it) may look up."""
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if _type(c) is _types.CodeType:
+            names |= _referenced(c)
+    return names
+
+
+def _trusted_path(p):
+    # Imports in this process come only from directories the candidate cannot write.
+    if _type(p) is not _str or not p.startswith("/"):
+        return False
+    p = _os.path.normpath(p)
+    for w in ("/work", "/tmp", "/var/tmp", "/dev/shm", _os.getcwd()):
+        if w != "/" and (p == w or p.startswith(w + "/")):
+            return False
+    return True
+
+
+_NO_IMPORT = frozenset(["__main__", "antigravity", "this", "__hello__", "__phello__"])
+
+
+def _real_module(name):
+    """Our own copy of a module the candidate imported (never the candidate's object)."""
+    if _type(name) is not _str or not name or not all(p.isidentifier() for p in name.split(".")):
+        return None
+    if name.split(".")[0] in _NO_IMPORT:
+        return None
+    try:
+        return _importlib.import_module(name)
+    except Exception:
+        return None
+
+
+_RAISABLE = frozenset(n for n, v in _builtins.__dict__.items()
+                      if _type(v) is type and issubclass(v, Exception)
+                      and not issubclass(v, (StopIteration, StopAsyncIteration)))
+
+
+def _proxy(chan, name):
+    """A candidate's callable as the tests see it: plain values in, plain values out."""
+    def candidate(*args, **kwargs):
+        try:
+            msg = ["call", name, _wire(list(args), 0), _wire(kwargs, 0)]
+        except TypeError as e:
+            raise TypeError("an argument that is not a plain value (%s) cannot reach the candidate" % e) from None
+        chan.send(msg)
+        r = chan.recv()
+        if r[0] == "ok" and _len(r) == 2:
+            try:
+                return _unwire(r[1], 0)
+            except Exception:
+                pass
+        elif r[0] == "unplain" and _len(r) == 2:
+            raise TypeError("the candidate returned a %s, not a plain value" % _clean(r[1], 100))
+        elif r[0] == "raise" and _len(r) == 4:
+            raise _rebuilt(r[1], r[2], r[3])
+        chan.fail("a malformed reply from the candidate's process")
+    candidate.__name__ = candidate.__qualname__ = name
+    return candidate
+
+
+def _rebuilt(kind, text, trace):
+    """The candidate's exception as a fresh builtin one (RuntimeError for any other kind)."""
+    e = None
+    if kind in _RAISABLE:
+        try:
+            e = getattr(_builtins, kind)(_clean(text, 1000))
+        except Exception:
+            e = None
+    if e is None:
+        e = RuntimeError("the candidate raised " + _clean(kind, 100) + ": " + _clean(text, 1000))
+    e.add_note("in the candidate's process:\n" + _clean(trace, 4000, True))
+    return e
+
+
+def _clean(s, limit, lines=False):
+    if _type(s) is not _str:
+        return "?"
+    s = s[-limit:] if lines else s[:limit]
+    return s if lines else s.replace("\n", " ").replace("\r", " ")
 
 
 def _main():
+    if not _make_undumpable():
+        _write(2, b"harness: cannot make itself non-dumpable\n")
+        _exit(1)
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    c2p_r, c2p_w = _os.pipe()
+    p2c_r, p2c_w = _os.pipe()
+    pid = _os.fork()
+    if pid == 0:
+        _close(c2p_r)
+        _close(p2c_w)
+        _candidate_process(p2c_r, c2p_w)
+    _close(c2p_w)
+    _close(p2c_r)
+    chan = _Channel(c2p_r, p2c_w)
+
     req = _json.loads(_sys.stdin.buffer.read())
     null = _open(_os.devnull, _os.O_RDWR)
     _dup2(null, 0)
@@ -156,8 +431,6 @@ def _main():
         _write(out, ("%s %s %s\n" % (nonce, kind, value)).encode("utf-8", "backslashreplace"))
 
     mode = req["mode"]
-    with open("solution.py", "rb") as f:
-        src = f.read()
     test_code = None
     if mode == "assert":
         try:
@@ -166,29 +439,86 @@ def _main():
             report("invalid_test", _tb.format_exception_only(_type(e), e)[-1].strip())
             _exit(0)
     try:
-        code = compile(src, "solution.py", "exec")
-    except (SyntaxError, ValueError) as e:
-        report("syntax_error", _tb.format_exception_only(_type(e), e)[-1].strip())
-        _write(2, _tb.format_exc().encode("utf-8", "backslashreplace"))
-        _exit(1)
-    del src
-    box = []
-    _threading.stack_size(64 << 20)
-    t = _threading.Thread(target=_run, daemon=True,
-                          args=(mode, code, test_code, req.get("entry_point") or "", req.get("fn_name") or "",
-                                req.get("args") or [], box))
-    del req
-    _sys.addaudithook(_audit)
-    t.start()
-    t.join()
-    if _len(box) != 1 or _type(box[0]) is not tuple:
-        _exit(0)  # tampered with: no report
-    kind, value = box[0]
-    if kind == "error":
-        _write(2, value.encode("utf-8", "backslashreplace"))
-        _exit(1)
-    report(kind, value)
-    _exit(0)
+        chan.send(["load", mode])
+        first = chan.recv()
+        if first[0] == "syntax_error" and _len(first) == 3:
+            report("syntax_error", _clean(first[1], 1000))
+            _write(2, _clean(first[2], 1 << 16, True).encode("utf-8", "backslashreplace"))
+            _exit(1)
+        if first[0] == "error" and _len(first) == 2:
+            _write(2, _clean(first[1], 1 << 16, True).encode("utf-8", "backslashreplace"))
+            _exit(1)
+        if first[0] != "ready":
+            chan.fail("a malformed message from the candidate's process")
+        if mode == "assert":
+            _run_tests(chan, test_code, req["test"], req.get("entry_point") or "")
+            if chan.broken:
+                _exit(1)
+            report("done")
+            _exit(0)
+        chan.send(["call", req.get("fn_name") or "", _wire(req.get("args") or [], 0), {"d": []}])
+        r = chan.recv()
+        if r[0] == "ok" and _len(r) == 2:
+            try:
+                value = _unwire(r[1], 0)
+            except Exception:
+                chan.fail("a malformed reply from the candidate's process")
+            try:
+                encoded = _encode(value, 0)
+            except TypeError as e:
+                report("unserializable", _str(e))
+                _exit(0)
+            report("result", encoded)
+            _exit(0)
+        if r[0] == "unplain" and _len(r) == 2:
+            report("unserializable", _clean(r[1], 100))
+            _exit(0)
+        if r[0] == "raise" and _len(r) == 4:
+            _write(2, _clean(r[3], 1 << 16, True).encode("utf-8", "backslashreplace"))
+            _exit(1)
+        chan.fail("a malformed reply from the candidate's process")
+    except BaseException:
+        try:
+            _sys.stderr.write(_tb.format_exc())
+            _sys.stderr.flush()
+        finally:
+            _exit(1)
+
+
+def _run_tests(chan, code, text, entry):
+    """Runs the test code (and check(candidate)) here, against proxies for the candidate."""
+    _sys.path[:] = [p for p in _sys.path if _trusted_path(p)]
+    _sys.path_importer_cache.clear()
+    _linecache.cache["tests.py"] = (_len(text), None, text.splitlines(True), "tests.py")
+    wanted = sorted(n for n in _referenced(code) | ({entry} if entry else set())
+                    if n != "check" and not (n.startswith("__") and n.endswith("__"))
+                    and (n == entry or not hasattr(_builtins, n)))
+    chan.send(["names", wanted])
+    r = chan.recv()
+    if r[0] != "names" or _len(r) != 2 or _type(r[1]) is not dict:
+        chan.fail("a malformed reply from the candidate's process")
+    g = {"__name__": "__main__", "__builtins__": _builtins}
+    proxies = {}
+    for name in wanted:
+        d = r[1].get(name)
+        if _type(d) is not list or not d:
+            continue  # not defined by the candidate (or unusable): a NameError if the tests use it
+        if d[0] == "call":
+            proxies[name] = g[name] = _proxy(chan, name)
+        elif d[0] == "value" and _len(d) == 2:
+            try:
+                g[name] = _unwire(d[1], 0)
+            except Exception:
+                chan.fail("a malformed reply from the candidate's process")
+        elif d[0] == "module" and _len(d) == 2:
+            m = _real_module(d[1])
+            if m is not None:
+                g[name] = m
+    exec(code, g)
+    if entry and "check" in g:
+        if entry not in proxies:
+            raise NameError("the program defines no function named %r" % entry)
+        g["check"](proxies[entry])
 
 
 _main()

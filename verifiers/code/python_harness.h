@@ -1,11 +1,15 @@
-// The Python harness for call and assert tests: a fixed script (main.py) that loads the candidate
-// (solution.py), runs one call or the assert tests, and reports on a line that starts with a
-// per-run nonce. The nonce and the request arrive on stdin, which the harness consumes and
-// replaces with /dev/null before any candidate code runs; the candidate's own stdout goes to
-// /dev/null. So a line with the nonce proves the harness reached its end: an early exit, a
-// SystemExit or a print of "expected" output earns nothing. Call results are serialized by the
-// harness (plain types only, exact type checks, never the candidate's __eq__ / __repr__) and
-// compared in the verifier process; expected values never enter the sandbox.
+// The Python harness for call and assert tests: a fixed script (main.py) that runs the candidate
+// (solution.py) and the tests in two processes and reports on a line that starts with a per-run
+// nonce. Before it reads the request (nonce, test code, args) from stdin, the harness makes itself
+// non-dumpable and forks the candidate's process, which therefore never holds the request; that
+// process has /dev/null for stdin and stdout (its prints are discarded; its stderr is the run's),
+// loads the candidate and serves calls over pipes. The harness runs check() / the plain asserts
+// itself, against proxies for every candidate-defined name the test code references: arguments
+// and results cross as plain values (exact types), so no object of the candidate's, no patched
+// module and no frame of the candidate's is ever in the process that checks. Only the harness
+// writes the report, after the last check: an early exit, a SystemExit, a killed harness or a
+// print of "expected" output earns nothing. Call results are compared in the verifier process;
+// expected values never enter the sandbox.
 #ifndef RLVR_VERIFIERS_CODE_PYTHON_HARNESS_H_
 #define RLVR_VERIFIERS_CODE_PYTHON_HARNESS_H_
 
