@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <thread>
 
@@ -12,6 +13,8 @@
 #include "cli/flags.h"
 #include "common/jsonl.h"
 #include "common/log.h"
+#include "google/protobuf/util/json_util.h"
+#include "rewards/reward_spec_proto.h"
 #include "verifiers/service/batch_job.h"
 #include "verifiers/service/verifier_server.h"
 
@@ -22,16 +25,47 @@ constexpr char kVerifyUsage[] =
     "usage: rlvr verify --input FILE.jsonl [--output FILE] [--server HOST:PORT] [--threads N]\n"
     "  in:  {\"id\": \"...\", \"kind\": \"math\", \"response\": \"...\", \"answer\": \"...\", "
     "\"options\": {...}}\n"
+    "       {\"id\": \"...\", \"kind\": \"code\", \"language\": \"python\", "
+    "\"response\": \"```python\\n...\\n```\",\n"
+    "        \"tests\": {\"type\": \"stdio\", \"cases\": [{\"input\": \"1 2\\n\", \"output\": \"3\\n\"}]}, "
+    "\"limits\": {\"time_ms\": 2000, \"memory_mb\": 256}}\n"
+    "       (code: language defaults to python; tests types stdio / call / assert, scoring, checker,\n"
+    "        extract: see verifiers/code/README.md)\n"
     "  out: {\"id\": \"...\", \"outcome\": \"correct\", \"score\": 1.0, \"valid\": true, "
-    "\"extracted\": \"...\", \"reason\": \"...\"}\n";
+    "\"extracted\": \"...\", \"reason\": \"...\"}\n"
+    "       code adds \"tests_passed\", \"tests_total\", \"all_passed\" and \"tests\": "
+    "[{\"status\": \"passed\", \"wall_ms\": 12}, ...]\n";
 
 constexpr char kServeUsage[] =
     "usage: rlvr-verifier [--host 127.0.0.1] [--port 50051] [--http-port 8080] [--threads N]\n"
-    "                     [--max-queue 1024] [--max-stream-in-flight 64]\n";
+    "                     [--max-queue 1024] [--max-stream-in-flight 64] [--reward-spec FILE.json]\n"
+    "  --reward-spec: an rlvr.v1.RewardSpec in protobuf JSON, applied by /v1/openrlhf/reward to\n"
+    "                 requests that carry none (rewards = its totals, terms in extra_logs)\n";
 
 int Usage(const absl::Status& error, const char* usage) {
   std::fprintf(stderr, "error: %s\n%s", std::string(error.message()).c_str(), usage);
   return 2;
+}
+
+// The RewardSpec in protobuf JSON in `path`, validated. INVALID_ARGUMENT naming the file and what
+// is wrong.
+absl::StatusOr<v1::RewardSpec> ReadRewardSpec(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--reward-spec: cannot read ", path));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  v1::RewardSpec spec;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto parsed = google::protobuf::util::JsonStringToMessage(text, &spec, options);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--reward-spec: ", path, " is not a RewardSpec in JSON: ",
+                                                   parsed.message().as_string()));
+  }
+  if (absl::StatusOr<rewards::RewardSpec> valid = rewards::RewardSpecFromProto(spec); !valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--reward-spec: ", path, ": ", valid.status().message()));
+  }
+  return spec;
 }
 
 size_t DefaultThreads() {
@@ -93,7 +127,7 @@ int VerifyCommand(int argc, char** argv, int first) {
 int ServeVerifierCommand(int argc, char** argv, int first) {
   absl::StatusOr<Flags> flags = Flags::Parse(
       argc, argv, first,
-      {"host", "port", "http-port", "threads", "max-queue", "max-stream-in-flight"});
+      {"host", "port", "http-port", "threads", "max-queue", "max-stream-in-flight", "reward-spec"});
   if (!flags.ok()) return Usage(flags.status(), kServeUsage);
   if (!flags->positional().empty()) {
     return Usage(absl::InvalidArgumentError(
@@ -115,6 +149,11 @@ int ServeVerifierCommand(int argc, char** argv, int first) {
   options.engine.threads = static_cast<size_t>(*threads);
   options.engine.max_queue = static_cast<size_t>(*max_queue);
   options.service.max_stream_in_flight = static_cast<size_t>(*in_flight);
+  if (const std::string path = flags->Get("reward-spec", ""); !path.empty()) {
+    absl::StatusOr<v1::RewardSpec> spec = ReadRewardSpec(path);
+    if (!spec.ok()) return Usage(spec.status(), kServeUsage);
+    options.http_reward_spec = std::move(*spec);
+  }
 
   // Block SIGTERM/SIGINT in every thread (gRPC's included) and take them on one waiting thread.
   sigset_t signals;

@@ -126,6 +126,61 @@ TEST_F(CliTest, UsageErrors) {
   EXPECT_NE(err.find("verifier at 127.0.0.1:1"), std::string::npos) << err;
 }
 
+// Kind "code" lines through `rlvr verify` in-process: real sandboxed runs (the sandbox needs root or
+// user namespaces). Every code result carries tests_passed, tests_total, all_passed and tests[].
+TEST_F(CliTest, VerifyCodeLines) {
+  const std::string tests =
+      R"("tests": {"type": "stdio", "cases": [{"input": "1 2\n", "output": "3\n"}, {"input": "-5 5\n", "output": "0"}]})";
+  std::ofstream in(dir_ / "code.jsonl");
+  in << R"({"id": "ok", "kind": "code", "language": "python", "response": "```python\na, b = map(int, input().split())\nprint(a + b)\n```", )"
+     << tests << "}\n"
+     << R"({"id": "half", "kind": "code", "response": "```python\na, b = map(int, input().split())\nprint(a - b if a < 0 else a + b)\n```", )"
+     << tests << "}\n"
+     << R"({"id": "none", "kind": "code", "response": "I would add them.", )" << tests << "}\n"
+     << R"({"id": "typo", "kind": "code", "response": "```python\nprint()\n```", "tests": {"type": "stdio", "cases": [{"input": "1", "expected_output": "2"}]}})"
+     << "\n";
+  in.close();
+  const std::string cmd = std::string(RLVR_BIN) + " verify --threads 2 --input " + (dir_ / "code.jsonl").string() +
+                          " --output " + (dir_ / "code_out.jsonl").string() + " 2> " + (dir_ / "err.txt").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "err.txt");
+  auto lines = ReadJsonLines(dir_ / "code_out.jsonl");
+  ASSERT_EQ(lines.size(), 4u) << ReadFile(dir_ / "code_out.jsonl");
+  for (const auto& line : lines) {
+    for (const char* key : {"tests_passed", "tests_total", "all_passed", "tests"}) {
+      EXPECT_TRUE(line.contains(key)) << key << " missing in " << line;
+    }
+  }
+  EXPECT_EQ(lines[0]["id"], "ok");
+  EXPECT_EQ(lines[0]["outcome"], "correct") << lines[0];
+  EXPECT_EQ(lines[0]["score"], 1.0);
+  EXPECT_EQ(lines[0]["tests_passed"], 2);
+  EXPECT_EQ(lines[0]["tests_total"], 2);
+  EXPECT_EQ(lines[0]["all_passed"], true);
+  ASSERT_EQ(lines[0]["tests"].size(), 2u);
+  EXPECT_EQ(lines[0]["tests"][0]["status"], "passed");
+  EXPECT_EQ(lines[1]["outcome"], "incorrect") << lines[1];
+  EXPECT_EQ(lines[1]["score"], 0.5);
+  EXPECT_EQ(lines[1]["tests_passed"], 1);
+  EXPECT_EQ(lines[1]["all_passed"], false);
+  EXPECT_EQ(lines[1]["tests"][1]["status"], "wrong_answer");
+  EXPECT_EQ(lines[2]["outcome"], "no_code") << lines[2];
+  EXPECT_EQ(lines[2]["valid"], true);
+  EXPECT_EQ(lines[2]["tests_passed"], 0);
+  EXPECT_EQ(lines[2]["tests_total"], 2);
+  EXPECT_EQ(lines[3]["outcome"], "error") << lines[3];
+  EXPECT_NE(lines[3]["reason"].get<std::string>().find("line 4: tests.cases[0]: unknown key \"expected_output\""),
+            std::string::npos)
+      << lines[3];
+}
+
+TEST_F(CliTest, VerifyUsageShowsACodeLine) {
+  const std::string cmd = std::string(RLVR_BIN) + " verify 2> " + (dir_ / "err.txt").string();
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  const std::string err = ReadFile(dir_ / "err.txt");
+  EXPECT_NE(err.find(R"("kind": "code")"), std::string::npos) << err;
+  EXPECT_NE(err.find("tests_passed"), std::string::npos) << err;
+}
+
 TEST_F(CliTest, VerifyThroughServerThenSigterm) {
   const fs::path log = dir_ / "server.log";
   pid_t pid = fork();
@@ -169,6 +224,28 @@ TEST_F(CliTest, VerifyThroughServerThenSigterm) {
   ASSERT_TRUE(WIFEXITED(status)) << "server did not exit on SIGTERM";
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_NE(ReadFile(log).find("stopped"), std::string::npos);
+}
+
+TEST_F(CliTest, BadRewardSpecFileStopsTheServerNamingIt) {
+  std::ofstream(dir_ / "bad.json") << R"({"format": [{"name": "broken", "pattern": "(unclosed"}]})";
+  std::ofstream(dir_ / "typo.json") << R"({"fromat": []})";
+  const struct {
+    std::string file;
+    std::string message;
+  } cases[] = {{"bad.json", "format term 'broken'"},
+               {"typo.json", "is not a RewardSpec in JSON"},
+               {"missing.json", "cannot read"}};
+  for (const auto& c : cases) {
+    const std::string cmd = std::string(RLVR_VERIFIER_BIN) + " --port 0 --http-port -1 --reward-spec " +
+                            (dir_ / c.file).string() + " 2> " + (dir_ / "err.txt").string();
+    const int rc = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(rc)) << c.file;
+    EXPECT_EQ(WEXITSTATUS(rc), 2) << c.file;
+    const std::string err = ReadFile(dir_ / "err.txt");
+    EXPECT_NE(err.find("--reward-spec: "), std::string::npos) << err;
+    EXPECT_NE(err.find(c.file), std::string::npos) << err;
+    EXPECT_NE(err.find(c.message), std::string::npos) << err;
+  }
 }
 
 }  // namespace

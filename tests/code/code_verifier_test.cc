@@ -248,5 +248,178 @@ TEST(CodeVerifierTest, JsonLineEndToEnd) {
   EXPECT_EQ(v.tests_total(), 2u);
 }
 
+TEST(CodeVerifierTest, EveryVerdictCountsTheTests) {
+  // no_code and invalid_gold verdicts still say how many tests the problem has.
+  v1::Verdict v = SharedVerifier().Verify("no program here", SumProblem("python"));
+  EXPECT_EQ(v.outcome(), v1::OUTCOME_NO_CODE);
+  EXPECT_EQ(v.tests_passed(), 0u);
+  EXPECT_EQ(v.tests_total(), 3u);
+  v1::CodeProblem bad = SumProblem("python");
+  bad.mutable_tests()->set_compare("fuzzy");
+  v = SharedVerifier().Verify(Fence("python", kSumPy), bad);
+  EXPECT_EQ(v.outcome(), v1::OUTCOME_INVALID_GOLD);
+  EXPECT_EQ(v.tests_total(), 3u);
+  v = SharedVerifier().Verify("nothing", Assert("assert f() == 1", "f"));
+  EXPECT_EQ(v.tests_total(), 1u);
+}
+
+TEST(CodeVerifierTest, AllPassedScoringIsBinary) {
+  v1::CodeProblem p = SumProblem("python");
+  p.mutable_tests()->set_scoring("all_passed");
+  const std::string partial = Fence("python", "a, b = map(int, input().split())\nprint(a - b if a < 0 else a + b)");
+  v1::Verdict v = SharedVerifier().Verify(partial, p);
+  EXPECT_EQ(v.outcome(), v1::OUTCOME_INCORRECT) << Describe(v);
+  EXPECT_EQ(v.score(), 0.0);
+  EXPECT_EQ(v.tests_passed(), 2u);  // the per-test counts are unchanged
+  v = SharedVerifier().Verify(Fence("python", kSumPy), p);
+  EXPECT_EQ(v.score(), 1.0) << Describe(v);
+  p.mutable_tests()->set_scoring("fraction");
+  EXPECT_NEAR(SharedVerifier().Verify(partial, p).score(), 2.0 / 3, 1e-9);
+  p.mutable_tests()->set_scoring("binary");
+  EXPECT_NE(SharedVerifier().Validate(p).message().find("tests.scoring is \"binary\""), std::string::npos);
+}
+
+TEST(CodeVerifierTest, PythonSyntaxErrorIsACompileError) {
+  for (const char* prog : {"a, b = map(int, input().split()\nprint(a + b)",  // unclosed paren
+                           "if True:\nprint(1)",                             // IndentationError
+                           "if True:\n\tx = 1\n        print(x)"}) {         // TabError
+    v1::Verdict v = SharedVerifier().Verify(Fence("python", prog), SumProblem("python"));
+    EXPECT_TRUE(v.valid()) << Describe(v);
+    EXPECT_EQ(v.score(), 0);
+    ASSERT_EQ(v.tests_size(), 3) << Describe(v);
+    for (const v1::TestVerdict& t : v.tests()) EXPECT_EQ(t.status(), "compile_error") << prog << "\n" << Describe(v);
+    EXPECT_NE(v.tests(0).stderr_excerpt().find("Error"), std::string::npos) << Describe(v);
+  }
+  // A SyntaxError raised while the program runs (eval of bad text) is the program's runtime error.
+  v1::Verdict v = SharedVerifier().Verify(Fence("python", "eval('1 +')"), SumProblem("python"));
+  ASSERT_EQ(v.tests_size(), 3) << Describe(v);
+  EXPECT_EQ(v.tests(0).status(), "runtime_error") << Describe(v);
+}
+
+// "Print two positive integers that sum to n": many valid outputs, judged by a checker.
+constexpr const char* kCppChecker = R"(#include <cstdio>
+#include <fstream>
+#include <string>
+int main(int argc, char** argv) {
+  if (argc != 4) return 3;
+  std::ifstream in(argv[1]), out(argv[2]), ans(argv[3]);
+  long n, a, b, ja, jb;
+  in >> n;
+  if (!(ans >> ja >> jb) || ja + jb != n) { std::fprintf(stderr, "bad answer file"); return 3; }
+  if (!(out >> a >> b)) { std::fprintf(stderr, "expected two integers"); return 1; }
+  if (a <= 0 || b <= 0 || a + b != n) { std::fprintf(stderr, "%ld + %ld is not %ld", a, b, n); return 1; }
+  std::string extra;
+  if (out >> extra) { std::fprintf(stderr, "extra output"); return 2; }
+  return 0;
+}
+)";
+
+constexpr const char* kPyChecker = R"(import sys
+n = int(open(sys.argv[1]).read())
+got = open(sys.argv[2]).read().split()
+if len(got) != 2 or not all(t.isdigit() for t in got):
+    print("expected two positive integers")
+    sys.exit(1)
+a, b = map(int, got)
+if a <= 0 or b <= 0 or a + b != n:
+    sys.exit(f"{a} + {b} is not {n}")
+)";
+
+v1::CodeProblem SplitProblem(const std::string& checker_lang, const std::string& checker) {
+  v1::CodeProblem p = Stdio("python", {{"4\n", "2 2\n"}, {"10\n", "5 5\n"}, {"3\n", "1 2\n"}});
+  p.mutable_tests()->mutable_checker()->set_language(checker_lang);
+  p.mutable_tests()->mutable_checker()->set_source(checker);
+  return p;
+}
+
+TEST(CodeVerifierTest, CheckerAcceptsAnyValidOutput) {
+  for (const auto& [lang, checker] : {std::pair<std::string, std::string>{"cpp", kCppChecker}, {"python", kPyChecker}}) {
+    const v1::CodeProblem p = SplitProblem(lang, checker);
+    // Not the jury's answers ("2 2", "5 5"), but valid.
+    v1::Verdict v = SharedVerifier().Verify(Fence("python", "n = int(input())\nprint(1, n - 1)"), p);
+    EXPECT_EQ(v.outcome(), v1::OUTCOME_CORRECT) << lang << " " << Describe(v);
+    EXPECT_EQ(v.tests_passed(), 3u);
+    // n - 1, 1 is as good; n, 0 is not; "1 2" only fits n = 3.
+    v = SharedVerifier().Verify(Fence("python", "n = int(input())\nprint(n - 1, 1)"), p);
+    EXPECT_EQ(v.score(), 1.0) << lang << " " << Describe(v);
+    v = SharedVerifier().Verify(Fence("python", "n = int(input())\nprint(n, 0)"), p);
+    EXPECT_EQ(v.outcome(), v1::OUTCOME_INCORRECT) << lang << " " << Describe(v);
+    EXPECT_TRUE(v.valid());
+    EXPECT_EQ(v.score(), 0.0);
+    EXPECT_EQ(v.tests(0).status(), "wrong_answer");
+    EXPECT_NE(v.tests(0).detail().find("4 + 0 is not 4"), std::string::npos) << lang << " " << Describe(v);
+    v = SharedVerifier().Verify(Fence("python", "print(1, 2)"), p);
+    EXPECT_NEAR(v.score(), 1.0 / 3, 1e-9) << lang << " " << Describe(v);
+    // A program that crashes is the program's runtime error; the checker does not run.
+    v = SharedVerifier().Verify(Fence("python", "raise SystemExit(4)"), p);
+    EXPECT_TRUE(v.valid()) << Describe(v);
+    EXPECT_EQ(v.tests(0).status(), "runtime_error") << Describe(v);
+  }
+  // testlib's presentation error (exit 2) is a wrong answer.
+  v1::Verdict v = SharedVerifier().Verify(Fence("python", "n = int(input())\nprint(1, n - 1, 'extra')"),
+                                          SplitProblem("cpp", kCppChecker));
+  EXPECT_EQ(v.tests(0).status(), "wrong_answer") << Describe(v);
+  EXPECT_EQ(v.tests(0).detail(), "extra output");
+}
+
+TEST(CodeVerifierTest, BrokenCheckerIsInvalidNeverZero) {
+  const std::string prog = Fence("python", "n = int(input())\nprint(1, n - 1)");
+  struct Case {
+    std::string lang, source, reason;
+  } cases[] = {
+      {"cpp", "int main() { return x; }", "the checker does not compile"},
+      {"python", "def f(:\n  pass", "the checker does not compile"},
+      {"python", "import sys\nraise ValueError('checker bug')", "the checker failed on test 0: exited with code 3"},
+      {"python", "import sys\nsys.exit(3)", "the checker failed on test 0: exited with code 3"},
+      {"cpp", "#include <cstdlib>\nint main() { std::abort(); }", "the checker failed on test 0: runtime_error"},
+      {"cpp", "#include <cstring>\n#include <vector>\nint main() { std::vector<char> v(size_t{3} << 30); "
+              "std::memset(v.data(), 1, v.size()); return v[7]; }",
+       "the checker failed on test 0: "},
+  };
+  for (const Case& c : cases) {
+    v1::Verdict v = SharedVerifier().Verify(prog, SplitProblem(c.lang, c.source));
+    EXPECT_EQ(v.outcome(), v1::OUTCOME_INVALID_GOLD) << c.source << "\n" << Describe(v);
+    EXPECT_FALSE(v.valid());
+    EXPECT_NE(v.reason().find(c.reason), std::string::npos) << c.source << "\n" << Describe(v);
+  }
+  // The checker's own bug report reaches the reason.
+  v1::Verdict v = SharedVerifier().Verify(prog, SplitProblem("python", "raise ValueError('checker bug')"));
+  EXPECT_NE(v.reason().find("ValueError: checker bug"), std::string::npos) << Describe(v);
+  // Validation: stdio only, a known language, a source.
+  v1::CodeProblem p = SplitProblem("cobol", "x");
+  EXPECT_NE(SharedVerifier().Validate(p).message().find("tests.checker.language is \"cobol\""), std::string::npos);
+  p = SplitProblem("cpp", "");
+  EXPECT_NE(SharedVerifier().Validate(p).message().find("tests.checker.source is empty"), std::string::npos);
+  p = Call("f", {{"[]", "1"}});
+  p.mutable_tests()->mutable_checker()->set_language("cpp");
+  p.mutable_tests()->mutable_checker()->set_source("int main() {}");
+  EXPECT_NE(SharedVerifier().Validate(p).message().find("tests.checker is for type stdio"), std::string::npos);
+}
+
+TEST(CodeVerifierTest, ExtractOptionsPerProblem) {
+  const std::string two_blocks = "```python\nprint(3)\n```\nor maybe\n```python\nprint(4)\n```\n";
+  v1::CodeProblem p = Stdio("python", {{"", "3"}});
+  EXPECT_EQ(SharedVerifier().Verify(two_blocks, p).score(), 0.0);  // the last block by default
+  p.mutable_extract()->set_block("first");
+  EXPECT_EQ(SharedVerifier().Verify(two_blocks, p).score(), 1.0);
+  // No fence: no_code unless the whole response is the program.
+  EXPECT_EQ(SharedVerifier().Verify("print(3)", p).outcome(), v1::OUTCOME_NO_CODE);
+  p.mutable_extract()->set_whole_response(true);
+  EXPECT_EQ(SharedVerifier().Verify("print(3)", p).outcome(), v1::OUTCOME_CORRECT);
+  // An untagged block counts unless turned off.
+  const std::string untagged = "```\nprint(3)\n```";
+  EXPECT_EQ(SharedVerifier().Verify(untagged, p).outcome(), v1::OUTCOME_CORRECT);
+  p.mutable_extract()->set_whole_response(false);
+  p.mutable_extract()->set_untagged_fallback(false);
+  EXPECT_EQ(SharedVerifier().Verify(untagged, p).outcome(), v1::OUTCOME_NO_CODE);
+  // A truncated final block counts unless turned off.
+  const std::string unclosed = "```python\nprint(3)\n";
+  EXPECT_EQ(SharedVerifier().Verify(unclosed, p).outcome(), v1::OUTCOME_CORRECT);
+  p.mutable_extract()->set_accept_unclosed(false);
+  EXPECT_EQ(SharedVerifier().Verify(unclosed, p).outcome(), v1::OUTCOME_NO_CODE);
+  p.mutable_extract()->set_block("middle");
+  EXPECT_NE(SharedVerifier().Validate(p).message().find("extract.block is \"middle\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rlvr::code

@@ -127,6 +127,24 @@ Tally RunMutants(size_t n) {
 
 TEST(HumanEvalTest, CanonicalSubsetScoresOne) { RunCanonical(20); }
 
+// HumanEval/32's check() calls the prompt's `poly`: a response that redefines poly to make any
+// answer a root earns nothing, because the tests bring the dataset's own poly.
+TEST(HumanEvalTest, RedefiningAPromptHelperEarnsNothing) {
+  const Row* row = nullptr;
+  for (const Row& r : Rows()) {
+    if (r.task_id == "HumanEval/32") row = &r;
+  }
+  ASSERT_NE(row, nullptr) << "HumanEval/32 not found under " RLVR_SHARED_DIR "/datasets";
+  const std::string hack =
+      "```python\nimport math\n\ndef poly(xs: list, x: float):\n    return 0.0\n\n"
+      "def find_zero(xs: list):\n    return 0.0\n```\n";
+  v1::Verdict v = SharedVerifier().Verify(hack, row->problem);
+  EXPECT_TRUE(v.valid()) << Describe(v);
+  EXPECT_LT(v.score(), 1.0) << Describe(v);
+  v1::Verdict honest = SharedVerifier().Verify(Response(*row, row->solution), row->problem);
+  EXPECT_EQ(honest.score(), 1.0) << Describe(honest);
+}
+
 TEST(HumanEvalTest, MutantSubsetScoresBelowOne) {
   Tally t = RunMutants(20);
   EXPECT_GT(t.total, 30);

@@ -38,6 +38,46 @@ sandbox::Limits CompilerLimits(int64_t cpu_ms, int64_t wall_ms, int64_t stdout_b
 
 constexpr size_t kStderrExcerpt = 512;
 constexpr size_t kExtractedChars = 4096;
+constexpr size_t kDetailChars = 200;
+
+// Runs a Python checker testlib-style with an exit status the verifier can trust: the checker's
+// own exit (sys.exit) passes through, while an uncaught exception (which Python reports as exit 1,
+// the wrong-answer code) becomes 3, a checker failure.
+constexpr char kPythonCheckerMain[] = R"(import runpy, sys, traceback
+sys.argv = ["checker.py"] + sys.argv[1:]
+try:
+    runpy.run_path("checker.py", run_name="__main__")
+except SystemExit:
+    raise
+except BaseException:
+    traceback.print_exc()
+    sys.exit(3)
+)";
+
+// Compiles main.py without running it: prints "ok", or "syntax_error" with the interpreter's
+// message on stderr.
+constexpr char kPythonSyntaxCheck[] = R"(import sys, traceback
+src = open("main.py", "rb").read()
+try:
+    compile(src, "main.py", "exec", dont_inherit=True)
+except (SyntaxError, ValueError) as e:
+    sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
+    print("syntax_error")
+else:
+    print("ok")
+)";
+
+// The checker's file arguments (testlib order: input, contestant output, jury answer).
+const std::vector<std::string> kCheckerArgs = {"input.txt", "output.txt", "answer.txt"};
+
+// A Python run's stderr that may come from a source that does not compile (confirmed with
+// CheckPythonSyntax before a runtime error is reported as a compile error).
+bool MayBeSyntaxError(const std::string& stderr_excerpt) {
+  for (const char* name : {"SyntaxError", "IndentationError", "TabError", "null bytes"}) {
+    if (stderr_excerpt.find(name) != std::string::npos) return true;
+  }
+  return false;
+}
 
 enum class TestType { kStdio, kCall, kAssert };
 
@@ -113,7 +153,8 @@ struct CaseResult {
   v1::TestVerdict verdict;
   bool passed = false;
   bool sandbox_error = false;
-  bool invalid_test = false;  // the test code itself is broken
+  bool invalid_test = false;    // the test code itself is broken
+  bool checker_failed = false;  // the checker crashed, hit a limit or exited with neither 0, 1 nor 2
 };
 
 // The program to run for every case of one sample.
@@ -122,6 +163,12 @@ struct Program {
   TestType type = TestType::kStdio;
   std::vector<sandbox::File> files;
   std::string nonce;  // harness runs
+  // The checker, when the problem has one: how it starts and its files (the case's input, the
+  // program's output and the expected answer are added per run).
+  bool has_checker = false;
+  sandbox::Language checker_language = sandbox::Language::kExec;
+  std::vector<std::string> checker_argv;
+  std::vector<sandbox::File> checker_files;
 };
 
 v1::Verdict MakeVerdict(v1::Outcome outcome, bool valid, std::string reason) {
@@ -131,6 +178,70 @@ v1::Verdict MakeVerdict(v1::Outcome outcome, bool valid, std::string reason) {
   v.set_score(0);
   v.set_reason(Utf8Safe(std::move(reason)));
   return v;
+}
+
+// Every test compile_error with the diagnostics: score 0, valid.
+v1::Verdict CompileErrorVerdict(int num_tests, const std::string& diagnostics) {
+  v1::Verdict v = MakeVerdict(v1::OUTCOME_INCORRECT, true, "compile_error");
+  for (int i = 0; i < num_tests; ++i) {
+    v1::TestVerdict* t = v.add_tests();
+    t->set_status("compile_error");
+    t->set_stderr_excerpt(Utf8Safe(Excerpt(diagnostics)));
+  }
+  return v;
+}
+
+ExtractOptions MergeExtract(ExtractOptions o, const v1::CodeExtract& e) {
+  if (e.block() == "first") o.take_last = false;
+  if (e.block() == "last") o.take_last = true;
+  if (e.has_untagged_fallback()) o.untagged_fallback = e.untagged_fallback();
+  if (e.has_whole_response()) o.whole_response_fallback = e.whole_response();
+  if (e.has_accept_unclosed()) o.accept_unclosed = e.accept_unclosed();
+  return o;
+}
+
+// Judges one program output with the problem's checker.
+void JudgeWithChecker(sandbox::Sandbox* sb, const Program& prog, const v1::CodeTestCase& c,
+                      const std::string& output, const CodeVerifierOptions& opt, CaseResult* res) {
+  v1::TestVerdict& tv = res->verdict;
+  sandbox::RunSpec spec;
+  spec.language = prog.checker_language;
+  spec.argv = prog.checker_argv;
+  spec.files = prog.checker_files;
+  spec.files.push_back({kCheckerArgs[0], c.input(), false});
+  spec.files.push_back({kCheckerArgs[1], output, false});
+  spec.files.push_back({kCheckerArgs[2], c.output(), false});
+  spec.limits.cpu_ms = opt.checker_time_ms;
+  spec.limits.wall_ms = 3 * opt.checker_time_ms + 2000;
+  spec.limits.memory_mb = opt.checker_memory_mb;
+  spec.limits.stdout_bytes = 64 << 10;
+  spec.limits.scratch_mb = 64;
+  absl::StatusOr<sandbox::RunResult> run = sb->Run(spec);
+  if (!run.ok() || run->status == sandbox::RunStatus::kSandboxError) {
+    res->sandbox_error = true;
+    tv.set_status("sandbox_error");
+    tv.set_detail(Utf8Safe(absl::StrCat("checker: ", !run.ok() ? run.status().message() : run->sandbox_error)));
+    return;
+  }
+  std::string message = absl::StrCat(run->stderr_data, run->stdout_data);
+  while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) message.pop_back();
+  if (run->status == sandbox::RunStatus::kOk) {
+    res->passed = true;
+    tv.set_status("passed");
+    return;
+  }
+  if (run->status == sandbox::RunStatus::kRuntimeError && (run->exit_code == 1 || run->exit_code == 2)) {
+    tv.set_status("wrong_answer");
+    tv.set_detail(Utf8Safe(Truncate(message, kDetailChars)));
+    return;
+  }
+  res->checker_failed = true;
+  tv.set_status("wrong_answer");
+  tv.set_detail(Utf8Safe(absl::StrCat(
+      run->status == sandbox::RunStatus::kRuntimeError && run->exit_code >= 0
+          ? absl::StrCat("exited with code ", run->exit_code)
+          : std::string(StatusName(run->status)),
+      message.empty() ? "" : ": ", Excerpt(message))));
 }
 
 int64_t Pick(int64_t case_value, int64_t problem_value, int64_t fallback) {
@@ -203,8 +314,12 @@ CaseResult RunCase(sandbox::Sandbox* sb, const Program& prog, const v1::CodeProb
     tv.set_status(StatusName(r.status));
     if (report.kind == HarnessReport::kSyntaxError) {
       tv.set_status("compile_error");
-      tv.set_detail(Utf8Safe(Truncate(report.value, 200)));
+      tv.set_detail(Utf8Safe(Truncate(report.value, kDetailChars)));
     }
+    return res;
+  }
+  if (!harness && prog.has_checker) {
+    JudgeWithChecker(sb, prog, *c, r.stdout_data, opt, &res);
     return res;
   }
   if (!harness) {
@@ -218,7 +333,7 @@ CaseResult RunCase(sandbox::Sandbox* sb, const Program& prog, const v1::CodeProb
     case HarnessReport::kInvalidTest:
       res.invalid_test = true;
       tv.set_status("wrong_answer");
-      tv.set_detail(Utf8Safe(Truncate(report.value, 200)));
+      tv.set_detail(Utf8Safe(Truncate(report.value, kDetailChars)));
       return res;
     case HarnessReport::kDone:
       res.passed = prog.type == TestType::kAssert;
@@ -253,10 +368,15 @@ CaseResult RunCase(sandbox::Sandbox* sb, const Program& prog, const v1::CodeProb
 
 }  // namespace
 
+int NumCodeTests(const v1::CodeProblem& problem) {
+  return problem.tests().type() == "assert" ? 1 : problem.tests().cases_size();
+}
+
 CodeVerifier::CodeVerifier(const CodeVerifierOptions& options)
     : options_(options), cache_(options.compile_cache_bytes) {}
 
 CodeVerifier::~CodeVerifier() {
+  cancel_pch_.store(true);  // a one-shot `rlvr verify` need not wait ~10 s for an unused PCH
   if (pch_builder_.joinable()) pch_builder_.join();
   pool_.reset();  // runs finish before the sandbox goes
 }
@@ -288,7 +408,9 @@ absl::StatusOr<std::unique_ptr<CodeVerifier>> CodeVerifier::Create(const CodeVer
         spec.argv = {"sh", "-c", pch.build_command};
         spec.limits = CompilerLimits(/*cpu_ms=*/180000, /*wall_ms=*/600000,
                                      /*stdout_bytes=*/int64_t{512} << 20);
+        spec.cancel = &self->cancel_pch_;
         absl::StatusOr<sandbox::RunResult> r = self->sandbox_->Run(spec);
+        if (self->cancel_pch_.load()) return;
         if (!r.ok() || r->status != sandbox::RunStatus::kOk || r->stdout_data.empty()) {
           std::fprintf(stderr, "code verifier: precompiled header not built (%s); compiling without\n",
                        !r.ok() ? std::string(r.status().message()).c_str()
@@ -336,12 +458,37 @@ absl::Status CodeVerifier::Validate(const v1::CodeProblem& problem) const {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ".memory_mb is ", l.memory_mb(), "; limit is ", options_.max_memory_mb));
     }
-    if (l.memory_mb() != 0 && l.memory_mb() < 16) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".memory_mb is ", l.memory_mb(), "; minimum is 16"));
+    if (l.memory_mb() != 0 && l.memory_mb() < kMinMemoryMb) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".memory_mb is ", l.memory_mb(), "; minimum is ", kMinMemoryMb));
     }
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(check_limits(problem.limits(), "limits"));
+  if (!tests.scoring().empty() && tests.scoring() != "fraction" && tests.scoring() != "all_passed") {
+    return absl::InvalidArgumentError(absl::StrCat("tests.scoring is \"", Truncate(tests.scoring(), 64),
+                                                   "\"; expected fraction or all_passed"));
+  }
+  const std::string& block = problem.extract().block();
+  if (!block.empty() && block != "last" && block != "first") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("extract.block is \"", Truncate(block, 64), "\"; expected last or first"));
+  }
+  if (tests.has_checker()) {
+    const v1::CodeChecker& checker = tests.checker();
+    if (type != TestType::kStdio) {
+      return absl::InvalidArgumentError(absl::StrCat("tests.checker is for type stdio, not ", tests.type()));
+    }
+    if (FindLanguage(checker.language()) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("tests.checker.language is \"", Truncate(checker.language(), 64),
+                                                     "\"; supported: ", LanguageNames()));
+    }
+    if (checker.source().empty()) return absl::InvalidArgumentError("tests.checker.source is empty");
+    if (checker.source().size() > options_.max_case_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("tests.checker.source is ", checker.source().size(),
+                                                     " bytes; limit is ", options_.max_case_bytes));
+    }
+  }
   if (type == TestType::kAssert) {
     if (tests.code().empty()) return absl::InvalidArgumentError("tests.code is empty for type assert");
     if (tests.code().size() > options_.max_case_bytes) {
@@ -412,70 +559,58 @@ v1::Verdict CodeVerifier::Verify(std::string_view response, const v1::CodeProble
     const LanguageDef* lang = FindLanguage(problem.language());
     const v1::CodeTests& tests = problem.tests();
     const TestType type = *ParseTestType(tests.type());
-    code = ExtractCode(response, lang->FenceTags(), options_.extract);
+    code = ExtractCode(response, lang->FenceTags(), MergeExtract(options_.extract, problem.extract()));
     if (!code.has_value()) {
       return MakeVerdict(v1::OUTCOME_NO_CODE, true, absl::StrCat("no ", lang->name, " code block in the response"));
     }
-    const int num_cases = type == TestType::kAssert ? 1 : tests.cases_size();
-
-    // Build the program: compile once (cached) for compiled languages; add the harness for
-    // call/assert tests.
+    const int num_cases = NumCodeTests(problem);
     Program prog;
     prog.lang = lang;
     prog.type = type;
-    if (!lang->compile_command.empty()) {
-      std::shared_ptr<const std::string> pch;
-      if (lang->pch.has_value() && code->find(lang->pch->trigger) != std::string::npos) {
-        absl::MutexLock lock(&pch_mu_);
-        pch = pch_;
+
+    // The checker first: a broken one makes the problem invalid, whatever the program does.
+    if (tests.has_checker()) {
+      const LanguageDef* checker_lang = FindLanguage(tests.checker().language());
+      const std::string& source = tests.checker().source();
+      std::shared_ptr<const CompileOutcome> built =
+          checker_lang->compile_command.empty()
+              ? (checker_lang->sandbox_language == sandbox::Language::kPython ? CheckPythonSyntax(source) : nullptr)
+              : Compile(*checker_lang, source);
+      if (built != nullptr && built->kind == CompileOutcome::kSandboxError) {
+        return MakeVerdict(v1::OUTCOME_ERROR, false,
+                           absl::StrCat("sandbox_error while compiling the checker: ", built->diagnostics));
       }
-      std::shared_ptr<const CompileOutcome> compiled =
-          cache_.GetOrCompile(absl::StrCat(lang->name, std::string(1, '\0'), *code), [&] {
-            sandbox::RunSpec spec;
-            spec.language = sandbox::Language::kExec;
-            spec.argv = {"sh", "-c", lang->compile_command};
-            spec.files.push_back({lang->source_file, *code, false});
-            if (pch != nullptr) spec.files.push_back({lang->pch->path, *pch, false});
-            spec.limits = CompilerLimits(/*cpu_ms=*/60000, /*wall_ms=*/180000,
-                                         /*stdout_bytes=*/int64_t{256} << 20);
-            CompileOutcome out;
-            absl::StatusOr<sandbox::RunResult> r = sandbox_->Run(spec);
-            if (!r.ok()) {
-              out.kind = CompileOutcome::kSandboxError;
-              out.diagnostics = std::string(r.status().message());
-              return out;
-            }
-            out.wall_ms = r->wall_ms;
-            out.cpu_ms = r->cpu_ms;
-            if (r->status == sandbox::RunStatus::kSandboxError) {
-              out.kind = CompileOutcome::kSandboxError;
-              out.diagnostics = r->sandbox_error;
-            } else if (r->status != sandbox::RunStatus::kOk || r->stdout_data.empty()) {
-              out.kind = CompileOutcome::kCompileError;
-              out.diagnostics = r->status == sandbox::RunStatus::kOk || r->status == sandbox::RunStatus::kRuntimeError
-                                    ? r->stderr_data
-                                    : absl::StrCat("compiler: ", sandbox::RunStatusName(r->status), "\n",
-                                                   r->stderr_data);
-            } else {
-              out.kind = CompileOutcome::kOk;
-              out.artifact = std::move(r->stdout_data);
-            }
-            return out;
-          });
+      if (built != nullptr && built->kind == CompileOutcome::kCompileError) {
+        return MakeVerdict(v1::OUTCOME_INVALID_GOLD, false,
+                           absl::StrCat("the checker does not compile: ", Excerpt(built->diagnostics)));
+      }
+      prog.has_checker = true;
+      if (!checker_lang->compile_command.empty()) {
+        prog.checker_language = sandbox::Language::kExec;
+        prog.checker_files.push_back({checker_lang->artifact_file, built->artifact, true});
+        prog.checker_argv = checker_lang->run_argv;
+      } else if (checker_lang->sandbox_language == sandbox::Language::kPython) {
+        prog.checker_language = sandbox::Language::kPython;
+        prog.checker_files.push_back({"main.py", kPythonCheckerMain, false});
+        prog.checker_files.push_back({"checker.py", source, false});
+        prog.checker_argv = {"main.py"};
+      } else {
+        prog.checker_language = checker_lang->sandbox_language;
+        prog.checker_files.push_back({checker_lang->source_file, source, false});
+        prog.checker_argv = checker_lang->run_argv;
+      }
+      prog.checker_argv.insert(prog.checker_argv.end(), kCheckerArgs.begin(), kCheckerArgs.end());
+    }
+
+    // Build the program: compile once (cached) for compiled languages; add the harness for
+    // call/assert tests.
+    if (!lang->compile_command.empty()) {
+      std::shared_ptr<const CompileOutcome> compiled = Compile(*lang, *code);
       if (compiled->kind == CompileOutcome::kSandboxError) {
         return MakeVerdict(v1::OUTCOME_ERROR, false, absl::StrCat("sandbox_error while compiling: ",
                                                                   compiled->diagnostics));
       }
-      if (compiled->kind == CompileOutcome::kCompileError) {
-        v1::Verdict v = MakeVerdict(v1::OUTCOME_INCORRECT, true, "compile_error");
-        v.set_tests_total(num_cases);
-        for (int i = 0; i < num_cases; ++i) {
-          v1::TestVerdict* t = v.add_tests();
-          t->set_status("compile_error");
-          t->set_stderr_excerpt(Utf8Safe(Excerpt(compiled->diagnostics)));
-        }
-        return v;
-      }
+      if (compiled->kind == CompileOutcome::kCompileError) return CompileErrorVerdict(num_cases, compiled->diagnostics);
       prog.files.push_back({lang->artifact_file, compiled->artifact, true});
     } else if (type == TestType::kStdio) {
       prog.files.push_back({lang->source_file, *code, false});
@@ -513,6 +648,19 @@ v1::Verdict CodeVerifier::Verify(std::string_view response, const v1::CodeProble
       mu.Await(absl::Condition(+[](int* p) { return *p == 0; }, &pending));
     }
 
+    // A Python program that does not compile fails every case the same way: report it as the
+    // compile error it is (confirmed by compiling the source once, cached), like a C++ one.
+    if (type == TestType::kStdio && lang->compile_command.empty() &&
+        lang->sandbox_language == sandbox::Language::kPython) {
+      const bool hint = std::any_of(results.begin(), results.end(), [](const CaseResult& r) {
+        return r.verdict.status() == "runtime_error" && MayBeSyntaxError(r.verdict.stderr_excerpt());
+      });
+      if (hint) {
+        std::shared_ptr<const CompileOutcome> syntax = CheckPythonSyntax(*code);
+        if (syntax->kind == CompileOutcome::kCompileError) return CompileErrorVerdict(num_cases, syntax->diagnostics);
+      }
+    }
+
     v1::Verdict v;
     int passed = 0;
     std::string first_failure;
@@ -526,6 +674,10 @@ v1::Verdict CodeVerifier::Verify(std::string_view response, const v1::CodeProble
         return MakeVerdict(v1::OUTCOME_INVALID_GOLD, false,
                            absl::StrCat("the test code does not run: ", r.verdict.detail()));
       }
+      if (r.checker_failed) {
+        return MakeVerdict(v1::OUTCOME_INVALID_GOLD, false,
+                           absl::StrCat("the checker failed on test ", i, ": ", r.verdict.detail()));
+      }
       if (r.passed) {
         ++passed;
       } else if (first_failure.empty() && r.verdict.status() != "skipped") {
@@ -538,16 +690,82 @@ v1::Verdict CodeVerifier::Verify(std::string_view response, const v1::CodeProble
     v.set_valid(true);
     v.set_tests_passed(passed);
     v.set_tests_total(num_cases);
-    v.set_score(static_cast<double>(passed) / num_cases);
+    v.set_score(tests.scoring() == "all_passed" ? (passed == num_cases ? 1.0 : 0.0)
+                                                : static_cast<double>(passed) / num_cases);
     v.set_outcome(passed == num_cases ? v1::OUTCOME_CORRECT : v1::OUTCOME_INCORRECT);
     v.set_reason(Utf8Safe(passed == num_cases ? absl::StrCat("all ", num_cases, " tests passed")
                                               : absl::StrCat(passed, "/", num_cases, " tests passed; first failure: ",
                                                              Truncate(first_failure, 300))));
     return v;
   }();
+  verdict.set_tests_total(NumCodeTests(problem));
   if (code.has_value()) verdict.set_extracted(Utf8Safe(Truncate(*code, kExtractedChars)));
   verdict.set_latency_us(static_cast<double>(NowUs() - start_us));
   return verdict;
+}
+
+std::shared_ptr<const CompileOutcome> CodeVerifier::Compile(const LanguageDef& lang, const std::string& source) {
+  std::shared_ptr<const std::string> pch;
+  if (lang.pch.has_value() && source.find(lang.pch->trigger) != std::string::npos) {
+    absl::MutexLock lock(&pch_mu_);
+    pch = pch_;
+  }
+  return cache_.GetOrCompile(absl::StrCat(lang.name, std::string(1, '\0'), source), [&] {
+    sandbox::RunSpec spec;
+    spec.language = sandbox::Language::kExec;
+    spec.argv = {"sh", "-c", lang.compile_command};
+    spec.files.push_back({lang.source_file, source, false});
+    if (pch != nullptr) spec.files.push_back({lang.pch->path, *pch, false});
+    spec.limits = CompilerLimits(/*cpu_ms=*/60000, /*wall_ms=*/180000, /*stdout_bytes=*/int64_t{256} << 20);
+    CompileOutcome out;
+    absl::StatusOr<sandbox::RunResult> r = sandbox_->Run(spec);
+    if (!r.ok()) {
+      out.kind = CompileOutcome::kSandboxError;
+      out.diagnostics = std::string(r.status().message());
+      return out;
+    }
+    out.wall_ms = r->wall_ms;
+    out.cpu_ms = r->cpu_ms;
+    if (r->status == sandbox::RunStatus::kSandboxError) {
+      out.kind = CompileOutcome::kSandboxError;
+      out.diagnostics = r->sandbox_error;
+    } else if (r->status != sandbox::RunStatus::kOk || r->stdout_data.empty()) {
+      out.kind = CompileOutcome::kCompileError;
+      out.diagnostics = r->status == sandbox::RunStatus::kOk || r->status == sandbox::RunStatus::kRuntimeError
+                            ? r->stderr_data
+                            : absl::StrCat("compiler: ", sandbox::RunStatusName(r->status), "\n", r->stderr_data);
+    } else {
+      out.kind = CompileOutcome::kOk;
+      out.artifact = std::move(r->stdout_data);
+    }
+    return out;
+  });
+}
+
+std::shared_ptr<const CompileOutcome> CodeVerifier::CheckPythonSyntax(const std::string& source) {
+  return cache_.GetOrCompile(absl::StrCat("python-syntax", std::string(1, '\0'), source), [&] {
+    sandbox::RunSpec spec;
+    spec.language = sandbox::Language::kPython;
+    spec.argv = {"syntax_check.py"};
+    spec.files.push_back({"syntax_check.py", kPythonSyntaxCheck, false});
+    spec.files.push_back({"main.py", source, false});
+    spec.limits = CompilerLimits(/*cpu_ms=*/10000, /*wall_ms=*/30000, /*stdout_bytes=*/4096);
+    CompileOutcome out;
+    absl::StatusOr<sandbox::RunResult> r = sandbox_->Run(spec);
+    if (!r.ok() || r->status == sandbox::RunStatus::kSandboxError) {
+      out.kind = CompileOutcome::kSandboxError;
+      out.diagnostics = !r.ok() ? std::string(r.status().message()) : r->sandbox_error;
+      return out;
+    }
+    out.wall_ms = r->wall_ms;
+    out.cpu_ms = r->cpu_ms;
+    // Anything but a clear "syntax_error" (say, the compiler itself ran out of memory) leaves the
+    // source as compiling: the runs' own verdicts stand.
+    const bool bad = r->status == sandbox::RunStatus::kOk && r->stdout_data.rfind("syntax_error", 0) == 0;
+    out.kind = bad ? CompileOutcome::kCompileError : CompileOutcome::kOk;
+    if (bad) out.diagnostics = r->stderr_data;
+    return out;
+  });
 }
 
 }  // namespace rlvr::code

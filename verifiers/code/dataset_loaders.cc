@@ -27,7 +27,9 @@ absl::StatusOr<json> GetJsonish(const json& row, const char* field) {
   if (!it->is_string()) return *it;
   json parsed = json::parse(it->get<std::string>(), nullptr, false);
   if (parsed.is_discarded()) {
-    return Bad(field, "is a string that is not JSON (compressed LiveCodeBench rows must be decompressed first)");
+    return Bad(field,
+               "is a string that is not JSON (compressed LiveCodeBench rows: decompress them first with "
+               "scripts/lcb_decompress.py)");
   }
   return parsed;
 }
@@ -82,10 +84,28 @@ absl::StatusOr<v1::CodeProblem> CodeProblemFromDatasetRow(const json& row, std::
       "APPS input_output, LiveCodeBench public_test_cases, CodeContests public_tests)");
 }
 
+// What a HumanEval prompt defines before the entry point (imports, helpers such as HumanEval/32's
+// `poly` that check() calls): "" when the entry point's `def` is not found.
+std::string PromptPreamble(const json& row, const std::string& entry) {
+  auto it = row.find("prompt");
+  if (it == row.end() || !it->is_string()) return "";
+  const std::string& prompt = it->get_ref<const std::string&>();
+  const std::string def = "def " + entry + "(";
+  for (size_t at = prompt.find(def); at != std::string::npos; at = prompt.find(def, at + 1)) {
+    if (at == 0 || prompt[at - 1] == '\n') return prompt.substr(0, at);
+  }
+  return "";
+}
+
 absl::StatusOr<v1::CodeProblem> FromHumanEval(const json& row) {
   v1::CodeProblem p = NewProblem("python", "assert");
   ASSIGN_OR_RETURN(std::string test, GetString(row, "test"));
   ASSIGN_OR_RETURN(std::string entry, GetString(row, "entry_point"));
+  // The prompt's own helpers go in front of the tests, so that check() uses the dataset's `poly`
+  // rather than whatever a response defines under that name.
+  if (std::string preamble = PromptPreamble(row, entry); !preamble.empty()) {
+    test = absl::StrCat("# from the prompt\n", preamble, "\n", test);
+  }
   p.mutable_tests()->set_code(std::move(test));
   p.mutable_tests()->set_entry_point(std::move(entry));
   return p;

@@ -7,6 +7,23 @@ namespace {
 
 using nlohmann::json;
 
+// The prompt's helpers (HumanEval/32's poly) are part of the tests, not taken from the response.
+TEST(DatasetLoadersTest, HumanEvalPromptHelpersGoWithTheTests) {
+  json he = {{"prompt", "import math\n\n\ndef poly(xs, x):\n    return sum(xs)\n\n\ndef find_zero(xs):\n    \"\"\"doc\"\"\"\n"},
+             {"test", "def check(c):\n  assert poly([1], c([1])) == 1\n"},
+             {"entry_point", "find_zero"}};
+  absl::StatusOr<v1::CodeProblem> p = FromHumanEval(he);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->tests().code(),
+            "# from the prompt\nimport math\n\n\ndef poly(xs, x):\n    return sum(xs)\n\n\n\n"
+            "def check(c):\n  assert poly([1], c([1])) == 1\n");
+  // A prompt without the entry point's def, or none at all: the tests as they are.
+  he["prompt"] = "def other():\n    pass\n";
+  EXPECT_EQ(FromHumanEval(he)->tests().code(), "def check(c):\n  assert poly([1], c([1])) == 1\n");
+  he.erase("prompt");
+  EXPECT_EQ(FromHumanEval(he)->tests().code(), "def check(c):\n  assert poly([1], c([1])) == 1\n");
+}
+
 TEST(DatasetLoadersTest, HumanEvalAndMbpp) {
   json he = {{"task_id", "HumanEval/0"}, {"test", "def check(c):\n  assert c(1) == 2\n"}, {"entry_point", "f"}};
   EXPECT_EQ(DetectDatasetFormat(he), DatasetFormat::kHumanEval);
@@ -50,6 +67,8 @@ TEST(DatasetLoadersTest, LiveCodeBench) {
              {"metadata", R"({"func_name": "total"})"}};
   auto p = CodeProblemFromDatasetRow(fn, "python");
   EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);  // compressed private tests
+  EXPECT_NE(p.status().message().find("private_test_cases is a string that is not JSON"), std::string::npos);
+  EXPECT_NE(p.status().message().find("scripts/lcb_decompress.py"), std::string::npos) << p.status();
   fn.erase("private_test_cases");
   p = CodeProblemFromDatasetRow(fn, "python");
   ASSERT_TRUE(p.ok()) << p.status();

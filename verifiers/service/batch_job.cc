@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "verifiers/code/code_verifier.h"
 #include "verifiers/service/json_format.h"
 #include "verifiers/service/verify_client.h"
 
@@ -51,6 +52,8 @@ absl::StatusOr<BatchSummary> RunBatch(JsonlReader* in, JsonlWriter* out,
       std::string id;
       absl::Status error;
       size_t request = 0;
+      v1::ProblemKind kind = v1::PROBLEM_KIND_UNSPECIFIED;  // code lines get the code fields
+      uint32_t tests_total = 0;                             // code: the problem's tests
     };
     std::vector<Slot> slots;
     std::vector<v1::VerifyRequest> requests;
@@ -63,7 +66,13 @@ absl::StatusOr<BatchSummary> RunBatch(JsonlReader* in, JsonlWriter* out,
         slot.error = line.value.status();  // already names the line
       } else {
         slot.id = IdOf(*line.value);
+        if (line.value->is_object() && line.value->value("kind", nlohmann::json()) == "code") {
+          slot.kind = v1::PROBLEM_KIND_CODE;
+        }
         absl::StatusOr<v1::VerifyRequest> request = RequestFromJsonLine(*line.value);
+        if (request.ok() && slot.kind == v1::PROBLEM_KIND_CODE) {
+          slot.tests_total = static_cast<uint32_t>(code::NumCodeTests(request->problem().code()));
+        }
         if (!request.ok()) {
           slot.error = Prefixed(line.line_number, request.status());
         } else {
@@ -83,22 +92,23 @@ absl::StatusOr<BatchSummary> RunBatch(JsonlReader* in, JsonlWriter* out,
     }
     for (const Slot& slot : slots) {
       if (!slot.error.ok()) {
-        record(ErrorToJson(slot.id, slot.error));
+        record(ErrorToJson(slot.id, slot.error, slot.kind, slot.tests_total));
         continue;
       }
       const absl::StatusOr<v1::VerifyResponse>& result = results[slot.request];
       if (!result.ok()) {
-        record(ErrorToJson(slot.id, Prefixed(slot.line, result.status())));
+        record(ErrorToJson(slot.id, Prefixed(slot.line, result.status()), slot.kind, slot.tests_total));
       } else if (result->error_code() != 0) {
-        record(ErrorToJson(slot.id, Prefixed(slot.line, absl::Status(static_cast<absl::StatusCode>(
-                                                                         result->error_code()),
-                                                                     result->error_message()))));
+        record(ErrorToJson(slot.id,
+                           Prefixed(slot.line, absl::Status(static_cast<absl::StatusCode>(result->error_code()),
+                                                            result->error_message())),
+                           slot.kind, slot.tests_total));
       } else if (result->verdicts_size() == 1) {
-        record(VerdictToJson(slot.id, result->verdicts(0)));
+        record(VerdictToJson(slot.id, result->verdicts(0), slot.kind));
       } else {
         nlohmann::json group = {{"id", slot.id}, {"verdicts", nlohmann::json::array()}};
         for (const v1::Verdict& verdict : result->verdicts()) {
-          nlohmann::json v = VerdictToJson(slot.id, verdict);
+          nlohmann::json v = VerdictToJson(slot.id, verdict, slot.kind);
           v.erase("id");
           group["verdicts"].push_back(std::move(v));
         }

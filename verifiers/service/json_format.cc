@@ -130,16 +130,18 @@ std::string OutcomeName(v1::Outcome outcome) {
   return name.empty() ? "unspecified" : name;
 }
 
-nlohmann::json VerdictToJson(std::string_view id, const v1::Verdict& verdict) {
+nlohmann::json VerdictToJson(std::string_view id, const v1::Verdict& verdict, v1::ProblemKind kind) {
   nlohmann::json out = {{"id", std::string(id)},
                         {"outcome", OutcomeName(verdict.outcome())},
                         {"score", verdict.score()},
                         {"valid", verdict.valid()},
                         {"extracted", verdict.extracted()},
                         {"reason", verdict.reason()}};
-  if (verdict.tests_total() > 0) {
+  if (kind == v1::PROBLEM_KIND_CODE) {
     out["tests_passed"] = verdict.tests_passed();
     out["tests_total"] = verdict.tests_total();
+    out["all_passed"] = verdict.valid() && verdict.tests_total() > 0 &&
+                        verdict.tests_passed() == verdict.tests_total();
     nlohmann::json tests = nlohmann::json::array();
     for (const v1::TestVerdict& test : verdict.tests()) {
       nlohmann::json t = {{"status", test.status()}, {"wall_ms", test.wall_ms()}};
@@ -152,14 +154,22 @@ nlohmann::json VerdictToJson(std::string_view id, const v1::Verdict& verdict) {
   return out;
 }
 
-nlohmann::json ErrorToJson(std::string_view id, const absl::Status& error) {
-  return {{"id", std::string(id)},
-          {"outcome", "error"},
-          {"score", 0.0},
-          {"valid", false},
-          {"extracted", ""},
-          {"reason", std::string(error.message())},
-          {"error_code", absl::StatusCodeToString(error.code())}};
+nlohmann::json ErrorToJson(std::string_view id, const absl::Status& error, v1::ProblemKind kind,
+                           uint32_t tests_total) {
+  nlohmann::json out = {{"id", std::string(id)},
+                        {"outcome", "error"},
+                        {"score", 0.0},
+                        {"valid", false},
+                        {"extracted", ""},
+                        {"reason", std::string(error.message())},
+                        {"error_code", absl::StatusCodeToString(error.code())}};
+  if (kind == v1::PROBLEM_KIND_CODE) {
+    out["tests_passed"] = 0;
+    out["tests_total"] = tests_total;
+    out["all_passed"] = false;
+    out["tests"] = nlohmann::json::array();
+  }
+  return out;
 }
 
 }  // namespace rlvr

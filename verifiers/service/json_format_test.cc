@@ -70,7 +70,7 @@ TEST(JsonFormatTest, VerdictAndErrorJson) {
   verdict.set_outcome(v1::OUTCOME_NO_ANSWER);
   verdict.set_valid(true);
   verdict.set_reason("nothing extracted");
-  json out = VerdictToJson("a", verdict);
+  json out = VerdictToJson("a", verdict, v1::PROBLEM_KIND_MATH);
   EXPECT_EQ(out["outcome"], "no_answer");
   EXPECT_EQ(out["valid"], true);
   EXPECT_EQ(out["score"], 0.0);
@@ -81,6 +81,67 @@ TEST(JsonFormatTest, VerdictAndErrorJson) {
   EXPECT_EQ(error["reason"], "line 3: bad");
   EXPECT_EQ(error["error_code"], "INVALID_ARGUMENT");
   EXPECT_EQ(OutcomeName(v1::OUTCOME_BUDGET_EXCEEDED), "budget_exceeded");
+}
+
+TEST(JsonFormatTest, CodeVerdictsAlwaysCarryTheTestFields) {
+  // no_code and invalid_gold verdicts carry tests_passed / tests_total too (a reward function reads
+  // the same keys on every line).
+  v1::Verdict no_code;
+  no_code.set_outcome(v1::OUTCOME_NO_CODE);
+  no_code.set_valid(true);
+  no_code.set_tests_total(3);
+  json out = VerdictToJson("a", no_code, v1::PROBLEM_KIND_CODE);
+  EXPECT_EQ(out["outcome"], "no_code");
+  EXPECT_EQ(out["tests_passed"], 0);
+  EXPECT_EQ(out["tests_total"], 3);
+  EXPECT_EQ(out["all_passed"], false);
+  EXPECT_EQ(out["tests"], json::array());
+
+  v1::Verdict invalid;
+  invalid.set_outcome(v1::OUTCOME_INVALID_GOLD);
+  invalid.set_valid(false);
+  out = VerdictToJson("b", invalid, v1::PROBLEM_KIND_CODE);
+  EXPECT_EQ(out["tests_passed"], 0);
+  EXPECT_EQ(out["tests_total"], 0);
+  EXPECT_EQ(out["all_passed"], false);
+
+  v1::Verdict correct;
+  correct.set_outcome(v1::OUTCOME_CORRECT);
+  correct.set_valid(true);
+  correct.set_score(1);
+  correct.set_tests_passed(2);
+  correct.set_tests_total(2);
+  for (const char* status : {"passed", "passed"}) correct.add_tests()->set_status(status);
+  correct.mutable_tests(1)->set_stderr_excerpt("warn");
+  out = VerdictToJson("c", correct, v1::PROBLEM_KIND_CODE);
+  EXPECT_EQ(out["all_passed"], true);
+  ASSERT_EQ(out["tests"].size(), 2u);
+  EXPECT_EQ(out["tests"][0]["status"], "passed");
+  EXPECT_EQ(out["tests"][1]["stderr"], "warn");
+
+  json error = ErrorToJson("d", absl::InvalidArgumentError("bad"), v1::PROBLEM_KIND_CODE, 4);
+  EXPECT_EQ(error["tests_passed"], 0);
+  EXPECT_EQ(error["tests_total"], 4);
+  EXPECT_EQ(error["all_passed"], false);
+  EXPECT_FALSE(ErrorToJson("e", absl::InvalidArgumentError("bad")).contains("tests_total"));
+}
+
+TEST(JsonFormatTest, CodeLinesAreStrictInsideTests) {
+  auto request = RequestFromJsonLine(json::parse(
+      R"({"id": "c1", "kind": "code", "response": "x", "data_source": "taco",
+          "tests": {"type": "stdio", "scoring": "all_passed", "cases": [{"input": "1", "output": "2"}]},
+          "extract": {"block": "first", "whole_response": true}})"));
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->problem().kind(), v1::PROBLEM_KIND_CODE);
+  EXPECT_EQ(request->problem().code().language(), "python");
+  EXPECT_EQ(request->problem().code().tests().scoring(), "all_passed");
+  EXPECT_EQ(request->problem().code().extract().block(), "first");
+  auto bad = RequestFromJsonLine(json::parse(
+      R"({"kind": "code", "response": "x", "tests": {"type": "stdio",
+          "cases": [{"input": "1", "expected_output": "2"}]}})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("tests.cases[0]: unknown key \"expected_output\""), std::string::npos)
+      << bad.status();
 }
 
 }  // namespace
