@@ -12,7 +12,7 @@ absl::StatusOr<RewardSpec> RewardSpecFromProto(const v1::RewardSpec& proto) {
     term.name = in.name();
     term.pattern = in.pattern();
     term.anchor = in.partial() ? FormatTerm::Anchor::kPartial : FormatTerm::Anchor::kFull;
-    term.weight = in.weight();
+    term.weight = in.has_weight() ? in.weight() : 1.0;
     term.match_value = in.has_match_value() ? in.match_value() : 1.0;
     term.miss_value = in.has_miss_value() ? in.miss_value() : 0.0;
     spec.format.push_back(std::move(term));
@@ -22,7 +22,7 @@ absl::StatusOr<RewardSpec> RewardSpecFromProto(const v1::RewardSpec& proto) {
     if (!proto.length().name().empty()) term.name = proto.length().name();
     term.max_length = proto.length().max_tokens();
     term.buffer = proto.length().buffer_tokens();
-    term.weight = proto.length().weight();
+    term.weight = proto.length().has_weight() ? proto.length().weight() : 1.0;
     spec.overlong.push_back(std::move(term));
   }
   for (const v1::TargetLengthTerm& in : proto.target_length()) {
@@ -31,7 +31,7 @@ absl::StatusOr<RewardSpec> RewardSpecFromProto(const v1::RewardSpec& proto) {
     term.target = in.target();
     term.scale = in.scale();
     term.only_longer = in.only_longer();
-    term.weight = in.weight();
+    term.weight = in.has_weight() ? in.weight() : 1.0;
     spec.target_length.push_back(std::move(term));
   }
   RETURN_IF_ERROR(ValidateRewardSpec(spec));

@@ -50,6 +50,40 @@ TEST(RewardSpecProtoTest, ExplicitZeroCorrectnessWeightIsKept) {
   EXPECT_EQ(spec->correctness.weight, 0.0);
 }
 
+TEST(RewardSpecProtoTest, UnsetWeightsAreOneAndExplicitZeroIsKept) {
+  v1::RewardSpec proto;
+  proto.add_format()->set_pattern("(?s).*</think>.*");
+  proto.mutable_format(0)->set_name("think");
+  proto.mutable_length()->set_max_tokens(100);
+  proto.add_target_length()->set_target(50);
+  absl::StatusOr<RewardSpec> spec = RewardSpecFromProto(proto);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->format[0].weight, 1.0);
+  EXPECT_EQ(spec->overlong[0].weight, 1.0);
+  EXPECT_EQ(spec->target_length[0].weight, 1.0);
+
+  proto.mutable_format(0)->set_weight(0.0);
+  proto.mutable_length()->set_weight(0.0);
+  proto.mutable_target_length(0)->set_weight(0.0);
+  spec = RewardSpecFromProto(proto);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->format[0].weight, 0.0);
+  EXPECT_EQ(spec->overlong[0].weight, 0.0);
+  EXPECT_EQ(spec->target_length[0].weight, 0.0);
+
+  // `optional` keeps the wire format: field 3, wire type 1 (64-bit), as a plain double sender
+  // writes it; an unset weight is absent from the bytes.
+  const double quarter = 0.25;
+  std::string plain_double_bytes = "\x19";
+  plain_double_bytes.append(reinterpret_cast<const char*>(&quarter), sizeof quarter);  // little-endian
+  v1::FormatTerm parsed;
+  ASSERT_TRUE(parsed.ParseFromString(plain_double_bytes));
+  EXPECT_TRUE(parsed.has_weight());
+  EXPECT_EQ(parsed.weight(), 0.25);
+  EXPECT_EQ(parsed.SerializeAsString(), plain_double_bytes);
+  EXPECT_TRUE(v1::FormatTerm().SerializeAsString().empty());
+}
+
 TEST(RewardSpecProtoTest, BadSpecsNameTheTerm) {
   v1::RewardSpec bad_pattern;
   bad_pattern.add_format()->set_name("broken");

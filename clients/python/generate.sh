@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # Generates the Python protobuf and gRPC stubs from proto/rlvr/v1/*.proto into clients/python/rlvr/v1/
-# (git-ignored: never commit them). Run again after any .proto change; it is cheap and idempotent.
+# (git-ignored: never commit them). Every CMake build runs it (target rlvr_python_stubs) when a .proto
+# changes; run it by hand otherwise. It is cheap and idempotent.
 #
 # Debian 12's python3-grpc-tools bundles protoc 3.5.1, which rejects proto3 `optional` (used in
 # common.proto), so the system protoc (3.21, protobuf-compiler) with Debian's grpc_python_plugin
 # (protobuf-compiler-grpc) is tried first; `python3 -m grpc_tools.protoc` is the fallback where it is
-# new enough. Both sets of packages come from scripts/setup.sh.
+# new enough. Both sets of packages come from scripts/setup.sh. Environment (all optional):
+# RLVR_PROTOC and RLVR_GRPC_PYTHON_PLUGIN (the tools; default: from PATH), RLVR_USE_GRPC_TOOLS=1
+# (use grpc_tools only), RLVR_PYTHON (default /usr/bin/python3).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 python="${RLVR_PYTHON:-/usr/bin/python3}"
 out="$here"
 protos=("$root"/proto/rlvr/v1/*.proto)
+protoc="${RLVR_PROTOC:-$(command -v protoc || true)}"
+plugin="${RLVR_GRPC_PYTHON_PLUGIN:-$(command -v grpc_python_plugin || true)}"
 
 mkdir -p "$out/rlvr/v1"
-if command -v protoc >/dev/null && command -v grpc_python_plugin >/dev/null; then
-  protoc -I "$root/proto" --python_out="$out" --grpc_python_out="$out" \
-    --plugin=protoc-gen-grpc_python="$(command -v grpc_python_plugin)" "${protos[@]}"
+if [ "${RLVR_USE_GRPC_TOOLS:-0}" != 1 ] && [ -n "$protoc" ] && [ -n "$plugin" ]; then
+  "$protoc" -I "$root/proto" --python_out="$out" --grpc_python_out="$out" \
+    --plugin=protoc-gen-grpc_python="$plugin" "${protos[@]}"
 else
   "$python" -m grpc_tools.protoc -I "$root/proto" --python_out="$out" --grpc_python_out="$out" \
     "${protos[@]}"

@@ -51,6 +51,7 @@ fi
 grpc_target="$(sed -E 's/^gRPC on ([^ ,]+),.*/\1/' <<<"$ready")"
 http_port="$(sed -E 's/.*HTTP on port (-?[0-9]+)$/\1/' <<<"$ready")"
 export RLVR_TEST_GRPC="$grpc_target"
+export RLVR_VERIFIER_BIN="$bin"  # for the tests that start a server with their own flags
 if [ "$http_port" -gt 0 ]; then export RLVR_TEST_HTTP="http://127.0.0.1:$http_port"; else export RLVR_TEST_HTTP=""; fi
 echo "run_tests.sh: rlvr-verifier $bin: gRPC $RLVR_TEST_GRPC, HTTP ${RLVR_TEST_HTTP:-none}"
 

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "rewards/reward_spec.h"
+#include "rewards/reward_spec_proto.h"
 #include "verifiers/math/math_verifier.h"
 #include "verifiers/math/value.h"
 
@@ -45,6 +47,37 @@ math::MathVerifyOptions ToMathOptions(const v1::MathOptions& in) {
   }
   if (in.has_last_number_fallback()) out.extract.last_number = in.last_number_fallback();
   return out;
+}
+
+// Fills response->rewards with one breakdown per verdict under request.reward_spec (already
+// validated by ValidateShape). An invalid verdict gets valid=false and no components.
+absl::Status AddRewards(const v1::VerifyRequest& request, v1::VerifyResponse* response) {
+  ASSIGN_OR_RETURN(rewards::RewardSpec spec, rewards::RewardSpecFromProto(request.reward_spec()));
+  ASSIGN_OR_RETURN(rewards::RewardFunction reward, rewards::RewardFunction::Create(std::move(spec)));
+  for (int i = 0; i < response->verdicts_size(); ++i) {
+    const v1::Verdict& verdict = response->verdicts(i);
+    v1::RewardBreakdown* out = response->add_rewards();
+    if (!verdict.valid()) continue;
+    rewards::RewardInput input;
+    input.score = verdict.score();
+    input.response = request.responses(i);
+    input.response_length = request.response_lengths().empty() ? 0 : request.response_lengths(i);
+    absl::StatusOr<rewards::RewardBreakdown> breakdown = reward.Compute(input);
+    if (!breakdown.ok()) {
+      return absl::InternalError(
+          absl::StrCat("reward of responses[", i, "]: ", breakdown.status().message()));
+    }
+    out->set_valid(true);
+    out->set_total(breakdown->total);
+    for (const rewards::RewardComponent& c : breakdown->components) {
+      v1::RewardComponent* component = out->add_components();
+      component->set_name(c.name);
+      component->set_raw(c.raw);
+      component->set_weight(c.weight);
+      component->set_value(c.value);
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -131,6 +164,24 @@ absl::Status VerifierEngine::ValidateShape(const v1::VerifyRequest& request,
                                                      " bytes; limit is ", limits.max_response_bytes));
     }
   }
+  if (request.response_lengths_size() != 0 &&
+      request.response_lengths_size() != request.responses_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "response_lengths has ", request.response_lengths_size(), " entries for ",
+        request.responses_size(), " responses; give one per response, or none"));
+  }
+  if (request.has_reward_spec()) {
+    absl::StatusOr<rewards::RewardSpec> spec = rewards::RewardSpecFromProto(request.reward_spec());
+    if (!spec.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("reward_spec: ", spec.status().message()));
+    }
+    if ((!spec->overlong.empty() || !spec->target_length.empty()) &&
+        request.response_lengths().empty()) {
+      return absl::InvalidArgumentError(
+          "reward_spec has length terms; response_lengths must give each response's length in "
+          "tokens");
+    }
+  }
   const v1::Problem& problem = request.problem();
   switch (problem.kind()) {
     case v1::PROBLEM_KIND_MATH: {
@@ -164,6 +215,13 @@ absl::Status VerifierEngine::ValidateShape(const v1::VerifyRequest& request,
 
 absl::StatusOr<v1::VerifyResponse> VerifierEngine::Run(const v1::VerifyRequest& request,
                                                         absl::Time deadline) {
+  ASSIGN_OR_RETURN(v1::VerifyResponse response, VerifyGroup(request, deadline));
+  if (request.has_reward_spec()) RETURN_IF_ERROR(AddRewards(request, &response));
+  return response;
+}
+
+absl::StatusOr<v1::VerifyResponse> VerifierEngine::VerifyGroup(const v1::VerifyRequest& request,
+                                                                absl::Time deadline) {
   v1::VerifyResponse response;
   response.set_request_id(request.request_id());
   if (request.problem().kind() == v1::PROBLEM_KIND_CODE) {

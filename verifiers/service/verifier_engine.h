@@ -47,8 +47,8 @@ class VerifierEngine {
 
   // Validates `request` now (INVALID_ARGUMENT / UNIMPLEMENTED for an unsupported kind), then queues
   // it. RESOURCE_EXHAUSTED when the queue is full. Only when this returns OK is `done` called, exactly
-  // once, on a pool thread, with the verdicts or DEADLINE_EXCEEDED if `deadline` passed before the
-  // group finished. Thread-safe.
+  // once, on a pool thread, with the verdicts (and, with a reward_spec, one reward breakdown per
+  // verdict) or DEADLINE_EXCEEDED if `deadline` passed before the group finished. Thread-safe.
   absl::Status Submit(v1::VerifyRequest request, absl::Time deadline, Callback done);
 
   // Validates and verifies on the calling thread (no queue). Thread-safe.
@@ -58,14 +58,18 @@ class VerifierEngine {
   // INVALID_ARGUMENT naming the first bad field; FAILED_PRECONDITION when code problems cannot be
   // checked here (disabled, or the sandbox could not start — the message says why).
   absl::Status Validate(const v1::VerifyRequest& request);
-  // The checks that need no verifier: sizes, counts, kind, math options.
+  // The checks that need no verifier: sizes, counts, kind, math options, the reward spec (its
+  // terms, and response_lengths when it has length terms).
   static absl::Status ValidateShape(const v1::VerifyRequest& request, const VerifierLimits& limits);
 
   size_t queue_depth() const { return pool_.queue_depth(); }
   const VerifierEngineOptions& options() const { return options_; }
 
  private:
+  // The verdicts (VerifyGroup), then the rewards when the request has a reward_spec.
   absl::StatusOr<v1::VerifyResponse> Run(const v1::VerifyRequest& request, absl::Time deadline);
+  absl::StatusOr<v1::VerifyResponse> VerifyGroup(const v1::VerifyRequest& request,
+                                                 absl::Time deadline);
   // The code verifier, created on first use; or why there is none.
   absl::StatusOr<code::CodeVerifier*> CodeVerifierOrError();
   void RecordGroup(const absl::StatusOr<v1::VerifyResponse>& result, absl::Duration elapsed);

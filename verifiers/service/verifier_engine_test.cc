@@ -57,6 +57,83 @@ TEST(VerifierEngineTest, UnparseableGoldIsInvalidNotZero) {
   EXPECT_FALSE(result->verdicts(0).reason().empty());
 }
 
+// A format term (weight 0.5) and DAPO's overlong penalty (weight unset: 1).
+v1::RewardSpec ThinkAndOverlongSpec() {
+  v1::RewardSpec spec;
+  v1::FormatTerm* think = spec.add_format();
+  think->set_name("think");
+  think->set_pattern("(?s)<think>.*</think>.*");
+  think->set_weight(0.5);
+  spec.mutable_length()->set_max_tokens(100);
+  spec.mutable_length()->set_buffer_tokens(20);
+  return spec;
+}
+
+TEST(VerifierEngineTest, RewardSpecGivesEveryVerdictItsComponents) {
+  MetricsRegistry metrics;
+  VerifierEngine engine({}, &metrics);
+  v1::VerifyRequest request =
+      MathGroup("4", {"<think>2+2</think> \\boxed{4}", "\\boxed{4}", "<think>hm</think> \\boxed{5}"});
+  *request.mutable_reward_spec() = ThinkAndOverlongSpec();
+  for (uint32_t length : {10u, 90u, 200u}) request.add_response_lengths(length);
+  auto result = engine.VerifyNow(request, Soon());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->rewards_size(), 3);
+  // correctness 1, think 0.5, overlong 0 | 1, 0, (100-20-90)/20 = -0.5 | 0, 0.5, -1 (beyond max).
+  const double totals[] = {1.5, 0.5, -0.5};
+  const double think[] = {0.5, 0.0, 0.5};
+  const double overlong[] = {0.0, -0.5, -1.0};
+  for (int i = 0; i < 3; ++i) {
+    const v1::RewardBreakdown& reward = result->rewards(i);
+    EXPECT_TRUE(reward.valid()) << i;
+    EXPECT_DOUBLE_EQ(reward.total(), totals[i]) << i;
+    ASSERT_EQ(reward.components_size(), 3) << i;
+    EXPECT_EQ(reward.components(0).name(), "correctness");
+    EXPECT_EQ(reward.components(0).value(), result->verdicts(i).score()) << i;
+    EXPECT_EQ(reward.components(1).name(), "think");
+    EXPECT_EQ(reward.components(1).weight(), 0.5);
+    EXPECT_DOUBLE_EQ(reward.components(1).value(), think[i]) << i;
+    EXPECT_EQ(reward.components(2).name(), "overlong");
+    EXPECT_EQ(reward.components(2).weight(), 1.0);  // unset on the wire
+    EXPECT_DOUBLE_EQ(reward.components(2).value(), overlong[i]) << i;
+  }
+
+  // Without a spec there are no rewards; an invalid verdict gets an empty, invalid breakdown.
+  auto plain = engine.VerifyNow(MathGroup("4", {"\\boxed{4}"}), Soon());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->rewards_size(), 0);
+  v1::VerifyRequest broken = MathGroup("\\frac{", {"<think>x</think> \\boxed{1}"});
+  broken.mutable_reward_spec()->add_format()->CopyFrom(ThinkAndOverlongSpec().format(0));
+  auto masked = engine.VerifyNow(broken, Soon());
+  ASSERT_TRUE(masked.ok()) << masked.status();
+  ASSERT_EQ(masked->rewards_size(), 1);
+  EXPECT_FALSE(masked->rewards(0).valid());
+  EXPECT_EQ(masked->rewards(0).components_size(), 0);
+}
+
+TEST(VerifierEngineTest, BadRewardSpecsAreRefusedNamingTheTerm) {
+  MetricsRegistry metrics;
+  VerifierEngine engine({}, &metrics);
+  v1::VerifyRequest request = MathGroup("4", {"\\boxed{4}", "4"});
+  *request.mutable_reward_spec() = ThinkAndOverlongSpec();
+  absl::Status status = engine.Validate(request);  // length terms, no lengths
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("response_lengths must give"), std::string::npos) << status;
+
+  request.add_response_lengths(3);
+  status = engine.Validate(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("response_lengths has 1 entries for 2 responses"), std::string::npos)
+      << status;
+
+  request.add_response_lengths(4);
+  request.mutable_reward_spec()->mutable_format(0)->set_pattern("(unclosed");
+  status = engine.Validate(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("reward_spec: "), std::string::npos) << status;
+  EXPECT_NE(status.message().find("think"), std::string::npos) << status;
+}
+
 TEST(VerifierEngineTest, ValidationNamesTheFieldAndValue) {
   VerifierLimits limits;
   limits.max_responses_per_group = 3;

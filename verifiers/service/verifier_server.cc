@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_server.h"
+#include "rewards/reward_spec_proto.h"
 #include "verifiers/service/verifier_http.h"
 
 namespace rlvr {
@@ -12,6 +13,12 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
     const VerifierServerOptions& options) {
   if (options.engine.threads == 0) return absl::InvalidArgumentError("engine threads is 0");
   if (options.engine.max_queue == 0) return absl::InvalidArgumentError("engine max_queue is 0");
+  if (options.http_reward_spec.has_value()) {
+    if (absl::StatusOr<rewards::RewardSpec> spec = rewards::RewardSpecFromProto(*options.http_reward_spec);
+        !spec.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("http_reward_spec: ", spec.status().message()));
+    }
+  }
   std::unique_ptr<VerifierServer> server(new VerifierServer());
   server->host_ = options.host;
   server->engine_ = std::make_unique<VerifierEngine>(options.engine, &server->metrics_);
@@ -34,7 +41,7 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
     server->http_server_ = std::make_unique<HttpServer>();
     server->http_server_->AddMetricsAndHealth(&server->metrics_);
     AddVerifierHttpRoutes(server->http_server_.get(), server->engine_.get(),
-                          options.service.default_deadline);
+                          options.service.default_deadline, options.http_reward_spec);
     HttpServerOptions http;
     http.host = options.host;
     http.port = options.http_port;

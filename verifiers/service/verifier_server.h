@@ -7,6 +7,7 @@
 #include <grpcpp/server.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,8 @@ struct VerifierServerOptions {
   int grpc_port = 50051;           // 0 = pick a free port
   int http_port = 8080;            // 0 = pick a free port; -1 = no HTTP
   int max_message_bytes = 64 << 20;  // gRPC receive limit (a group of long completions)
+  // The OpenRLHF endpoint's RewardSpec for requests that carry none (see verifier_http.h).
+  std::optional<v1::RewardSpec> http_reward_spec;
   VerifierEngineOptions engine;
   VerifierServiceOptions service;
 };
@@ -30,7 +33,7 @@ struct VerifierServerOptions {
 class VerifierServer {
  public:
   // Binds both ports and starts serving. UNAVAILABLE when a port cannot be bound; INVALID_ARGUMENT
-  // for nonsensical options (0 threads, 0 queue).
+  // for nonsensical options (0 threads, 0 queue, a bad http_reward_spec naming its term).
   static absl::StatusOr<std::unique_ptr<VerifierServer>> Start(const VerifierServerOptions& options);
   ~VerifierServer();  // Shutdown(0s) if not shut down yet
 

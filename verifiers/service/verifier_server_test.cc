@@ -9,8 +9,10 @@
 #include <future>
 #include <thread>
 
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "verifiers/service/verifier_http.h"
 #include "verifiers/service/verify_client.h"
 
 namespace rlvr {
@@ -25,6 +27,15 @@ v1::VerifyRequest MathGroup(const std::string& id, const std::string& gold,
   for (auto& r : responses) request.add_responses(std::move(r));
   return request;
 }
+
+// A Python stdio problem: print twice the input number.
+constexpr char kDoubleTests[] =
+    R"({"type": "stdio", "cases": [{"input": "1\n", "output": "2\n"}, {"input": "5\n", "output": "10\n"}]})";
+const std::string kDoubleLabel = std::string(R"({"language": "python", "tests": )") + kDoubleTests + "}";
+const std::vector<std::string> kDoublePrograms = {
+    "```python\nprint(int(input()) * 2)\n```",                  // correct
+    "```python\nn = int(input())\nprint(2 if n == 1 else 0)\n```",  // half the tests
+    "I would rather not write code."};                             // no code
 
 // The "error" field of a JSON error body.
 std::string ErrorOf(const std::string& body) {
@@ -41,6 +52,7 @@ class VerifierServerTest : public ::testing::Test {
     options.engine.threads = 2;
     options.engine.max_queue = 64;
     options.service.max_stream_in_flight = 8;
+    options.engine.code.precompiled_headers = false;  // Python only here: no C++ PCH build per test
     auto server = VerifierServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -286,6 +298,235 @@ TEST_F(VerifierServerTest, OpenRlhfRewardsMatchTheGrpcApi) {
   EXPECT_EQ(out["rewards"][1], 0.0);
 }
 
+TEST(ProblemFromLabelTest, JsonObjectsAreCodeEverythingElseMath) {
+  absl::StatusOr<v1::Problem> code = ProblemFromLabel(kDoubleLabel);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(code->kind(), v1::PROBLEM_KIND_CODE);
+  EXPECT_EQ(code->code().language(), "python");
+  EXPECT_EQ(code->code().tests().type(), "stdio");
+  ASSERT_EQ(code->code().tests().cases_size(), 2);
+  EXPECT_EQ(code->code().tests().cases(1).output(), "10\n");
+
+  // Language defaults to python; limits are read; blanks before the object are fine.
+  code = ProblemFromLabel(std::string("  \n{ \"tests\": ") + kDoubleTests + R"(, "limits": {"time_ms": 500}})");
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(code->code().language(), "python");
+  EXPECT_EQ(code->code().limits().time_ms(), 500u);
+
+  for (const char* gold : {"42", "\\frac12", "{1, 2}", "{x | x > 0}", "  {3}", ""}) {
+    absl::StatusOr<v1::Problem> math = ProblemFromLabel(gold);
+    ASSERT_TRUE(math.ok()) << gold << ": " << math.status();
+    EXPECT_EQ(math->kind(), v1::PROBLEM_KIND_MATH) << gold;
+    EXPECT_EQ(math->math().gold(), gold);
+  }
+
+  struct Bad {
+    const char* label;
+    const char* message;
+  } bad[] = {
+      {R"({"tests": {"type": "stdio", "cases": [)", "not valid JSON"},
+      {R"({"tests": {"cases": []}})", "tests.type is missing"},
+      {R"({"language": 3, "tests": {"type": "stdio"}})", "language"},
+      {R"({})", "code label"},
+  };
+  for (const Bad& b : bad) {
+    absl::StatusOr<v1::Problem> p = ProblemFromLabel(b.label);
+    EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << b.label;
+    EXPECT_NE(p.status().message().find(b.message), std::string::npos) << b.label << " -> " << p.status();
+  }
+}
+
+TEST_F(VerifierServerTest, OpenRlhfCodeLabelsMatchTheGrpcApi) {
+  const std::string prompt = "<|user|>Double the number on stdin.<|assistant|>";
+  nlohmann::json body = {{"query", nlohmann::json::array()},
+                         {"prompts", nlohmann::json::array()},
+                         {"labels", nlohmann::json::array()}};
+  for (const std::string& program : kDoublePrograms) {
+    body["query"].push_back(prompt + program);
+    body["prompts"].push_back(prompt);
+    body["labels"].push_back(kDoubleLabel);  // the tests as JSON text
+  }
+  // A math sample between code groups, and a code label given as an object.
+  body["query"].push_back("Q: 2+2? \\boxed{4}");
+  body["prompts"].push_back("Q: 2+2? ");
+  body["labels"].push_back("4");
+  body["query"].push_back(prompt + kDoublePrograms[0]);
+  body["prompts"].push_back(prompt);
+  body["labels"].push_back(nlohmann::json::parse(kDoubleLabel));
+
+  httplib::Client http("127.0.0.1", server_->http_port());
+  http.set_read_timeout(60);
+  auto res = http.Post("/v1/openrlhf/reward", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto out = nlohmann::json::parse(res->body);
+  EXPECT_EQ(out["rewards"], nlohmann::json::array({1.0, 0.5, 0.0, 1.0, 1.0})) << res->body;
+  EXPECT_EQ(out["extra_logs"]["rlvr_correct"], nlohmann::json::array({1.0, 0.0, 0.0, 1.0, 1.0}));
+  EXPECT_EQ(out["extra_logs"]["rlvr_valid"], nlohmann::json::array({1.0, 1.0, 1.0, 1.0, 1.0}));
+
+  // The same group through gRPC.
+  v1::VerifyRequest request;
+  request.set_request_id("code");
+  *request.mutable_problem() = *ProblemFromLabel(kDoubleLabel);
+  for (const std::string& program : kDoublePrograms) request.add_responses(program);
+  auto grpc = client_->Verify(request, absl::Seconds(60));
+  ASSERT_TRUE(grpc.ok()) << grpc.status();
+  ASSERT_EQ(grpc->verdicts_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(out["rewards"][i].get<double>(), grpc->verdicts(i).score()) << i;
+  }
+  EXPECT_EQ(grpc->verdicts(2).outcome(), v1::OUTCOME_NO_CODE);
+}
+
+TEST_F(VerifierServerTest, OpenRlhfBadLabelsAndPromptsNameTheSample) {
+  httplib::Client http("127.0.0.1", server_->http_port());
+  nlohmann::json body = {{"query", {"\\boxed{1}", "\\boxed{2}", "x"}},
+                         {"labels", {"1", "2", R"({"tests": {"cases": []}})"}}};
+  auto bad_tests = http.Post("/v1/openrlhf/reward", body.dump(), "application/json");
+  ASSERT_TRUE(bad_tests);
+  EXPECT_EQ(bad_tests->status, 400) << bad_tests->body;
+  EXPECT_NE(ErrorOf(bad_tests->body).find("sample 2: \"labels\"[2]: code label: tests.type"),
+            std::string::npos) << bad_tests->body;
+
+  body["labels"][2] = R"({"tests": )";
+  auto bad_json = http.Post("/v1/openrlhf/reward", body.dump(), "application/json");
+  ASSERT_TRUE(bad_json);
+  EXPECT_EQ(bad_json->status, 400) << bad_json->body;
+  EXPECT_NE(ErrorOf(bad_json->body).find("sample 2: \"labels\"[2]: code label is not valid JSON"),
+            std::string::npos) << bad_json->body;
+
+  body["labels"][2] = nlohmann::json::array({"4"});
+  auto array_label = http.Post("/v1/openrlhf/reward", body.dump(), "application/json");
+  ASSERT_TRUE(array_label);
+  EXPECT_EQ(array_label->status, 400) << array_label->body;
+  EXPECT_NE(ErrorOf(array_label->body).find("\"labels\"[2] must be a string, number or object"),
+            std::string::npos) << array_label->body;
+
+  // The prompt (here holding the gold answer) must be found in its query: otherwise the whole query,
+  // prompt included, would be verified.
+  nlohmann::json missing_prompt = {{"query", {"Q: is it 42? A: \\boxed{42}", "Q: what is it? A: no idea"}},
+                                   {"prompts", {"Q: is it 42? A: ", "Q: is it 42? A: "}},
+                                   {"labels", {"42", "42"}}};
+  auto refused = http.Post("/v1/openrlhf/reward", missing_prompt.dump(), "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_NE(ErrorOf(refused->body).find("sample 1: \"query\"[1] does not contain \"prompts\"[1]"),
+            std::string::npos) << refused->body;
+  // An empty prompt verifies the whole query.
+  missing_prompt["prompts"][1] = "";
+  auto whole = http.Post("/v1/openrlhf/reward", missing_prompt.dump(), "application/json");
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200) << whole->body;
+  EXPECT_EQ(nlohmann::json::parse(whole->body)["rewards"], nlohmann::json::array({1.0, 0.0}));
+
+  for (const char* not_json : {"query=a&labels=1", "", "[\"a\"]", "{\"query\": [\"a\"], "}) {
+    auto res = http.Post("/v1/openrlhf/reward", not_json, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << not_json << " -> " << res->body;
+    EXPECT_EQ(nlohmann::json::parse(res->body)["code"], "INVALID_ARGUMENT") << res->body;
+  }
+}
+
+// A format term "think" (weight 0.5) and an overlong penalty (max 100 tokens, buffer 20, weight 1).
+constexpr char kRewardSpecJson[] =
+    R"({"format": [{"name": "think", "pattern": "(?s)<think>.*</think>.*", "weight": 0.5}],
+        "length": {"max_tokens": 100, "buffer_tokens": 20}})";
+
+TEST_F(VerifierServerTest, RewardSpecComponentsOverGrpcAndHttp) {
+  const std::vector<std::string> responses = {"<think>2+2</think> \\boxed{4}", "\\boxed{4}",
+                                              "<think>hm</think> \\boxed{5}"};
+  const std::vector<uint32_t> lengths = {10, 90, 200};
+  const std::vector<double> totals = {1.5, 0.5, -0.5};  // see VerifierEngineTest
+
+  v1::VerifyRequest request = MathGroup("g", "4", responses);
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(kRewardSpecJson, request.mutable_reward_spec()).ok());
+  for (uint32_t n : lengths) request.add_response_lengths(n);
+  auto grpc = client_->Verify(request, absl::Seconds(10));
+  ASSERT_TRUE(grpc.ok()) << grpc.status();
+  ASSERT_EQ(grpc->rewards_size(), 3);
+  for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(grpc->rewards(i).total(), totals[i]) << i;
+
+  // POST /v1/verify takes the same fields in JSON.
+  httplib::Client http("127.0.0.1", server_->http_port());
+  nlohmann::json verify = {{"request_id", "h"},
+                           {"problem", {{"kind", "PROBLEM_KIND_MATH"}, {"math", {{"gold", "4"}}}}},
+                           {"responses", responses},
+                           {"reward_spec", nlohmann::json::parse(kRewardSpecJson)},
+                           {"response_lengths", lengths}};
+  auto res = http.Post("/v1/verify", verify.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto out = nlohmann::json::parse(res->body);
+  ASSERT_EQ(out["rewards"].size(), 3u) << res->body;
+  EXPECT_EQ(out["rewards"][1]["components"][2]["name"], "overlong");
+  EXPECT_DOUBLE_EQ(out["rewards"][1]["components"][2]["value"].get<double>(), -0.5);
+
+  // OpenRLHF: the rewards are the totals; every term is logged.
+  nlohmann::json body = {{"query", responses},
+                         {"labels", {"4", "4", "4"}},
+                         {"reward_spec", nlohmann::json::parse(kRewardSpecJson)},
+                         {"response_lengths", lengths}};
+  res = http.Post("/v1/openrlhf/reward", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  out = nlohmann::json::parse(res->body);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_DOUBLE_EQ(out["rewards"][i].get<double>(), grpc->rewards(i).total()) << i;
+  }
+  EXPECT_EQ(out["extra_logs"]["rlvr_score"], nlohmann::json::array({1.0, 1.0, 0.0}));
+  EXPECT_EQ(out["extra_logs"]["rlvr_reward_correctness"], nlohmann::json::array({1.0, 1.0, 0.0}));
+  EXPECT_EQ(out["extra_logs"]["rlvr_reward_think"], nlohmann::json::array({0.5, 0.0, 0.5}));
+  EXPECT_EQ(out["extra_logs"]["rlvr_reward_overlong"], nlohmann::json::array({0.0, -0.5, -1.0}));
+
+  // Bad specs and lengths are 400s naming the field.
+  struct Bad {
+    nlohmann::json patch;
+    const char* message;
+  } bad[] = {
+      {{{"reward_spec", {{"format", {{{"name", "broken"}, {"pattern", "(unclosed"}}}}}}}, "broken"},
+      {{{"reward_spec", {{"bogus", 1}}}}, "\"reward_spec\" is not a RewardSpec"},
+      {{{"reward_spec", 3}}, "\"reward_spec\" must be an object"},
+      {{{"response_lengths", {1, 2}}}, "\"response_lengths\" must be an array of 3"},
+      {{{"response_lengths", {1, -2, 3}}}, "\"response_lengths\"[1] is -2"},
+      {{{"response_lengths", nullptr}}, "response_lengths must give each response's length"},  // removed
+  };
+  for (const Bad& b : bad) {
+    nlohmann::json patched = body;
+    patched.merge_patch(b.patch);  // RFC 7386: null removes the key
+    auto refused = http.Post("/v1/openrlhf/reward", patched.dump(), "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << b.patch.dump() << " -> " << refused->body;
+    EXPECT_NE(ErrorOf(refused->body).find(b.message), std::string::npos) << refused->body;
+  }
+}
+
+TEST(VerifierServerRewardSpecTest, ServerSpecAppliesToOpenRlhfRequestsWithoutOne) {
+  VerifierServerOptions options;
+  options.grpc_port = 0;
+  options.http_port = 0;
+  v1::RewardSpec spec;
+  v1::FormatTerm* think = spec.add_format();
+  think->set_name("think");
+  think->set_pattern("(?s)<think>.*</think>.*");  // weight unset: 1
+  options.http_reward_spec = spec;
+  auto server = VerifierServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client http("127.0.0.1", (*server)->http_port());
+  nlohmann::json body = {{"query", {"<think>x</think> \\boxed{4}", "\\boxed{4}"}}, {"labels", {"4", "4"}}};
+  auto res = http.Post("/v1/openrlhf/reward", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto out = nlohmann::json::parse(res->body);
+  EXPECT_EQ(out["rewards"], nlohmann::json::array({2.0, 1.0}));
+  EXPECT_EQ(out["extra_logs"]["rlvr_reward_think"], nlohmann::json::array({1.0, 0.0}));
+
+  think->set_pattern("(unclosed");
+  options.http_reward_spec = spec;
+  auto refused = VerifierServer::Start(options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("http_reward_spec"), std::string::npos) << refused.status();
+}
+
 TEST_F(VerifierServerTest, OpenRlhfBadInputAndInvalidVerdicts) {
   httplib::Client http("127.0.0.1", server_->http_port());
   auto mismatch = http.Post("/v1/openrlhf/reward",
@@ -341,12 +582,41 @@ TEST_F(VerifierServerTest, SlimeReward) {
                             "application/json");
   ASSERT_TRUE(no_label);
   EXPECT_EQ(no_label->status, 400);
-  EXPECT_NE(ErrorOf(no_label->body).find("\"label\" must be a string or number, got null"),
+  EXPECT_NE(ErrorOf(no_label->body).find("\"label\" must be a string, number or object (code tests), got null"),
             std::string::npos);
   auto bad = http.Post("/v1/slime/reward", R"({"response": 3, "label": "4"})", "application/json");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   EXPECT_NE(ErrorOf(bad->body).find("\"response\" must be a string"), std::string::npos);
+  for (const char* not_json : {"response=4&label=4", "", "4", "{\"response\": "}) {
+    auto res = http.Post("/v1/slime/reward", not_json, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << not_json << " -> " << res->body;
+    EXPECT_EQ(nlohmann::json::parse(res->body)["code"], "INVALID_ARGUMENT") << res->body;
+  }
+}
+
+TEST_F(VerifierServerTest, SlimeCodeLabels) {
+  httplib::Client http("127.0.0.1", server_->http_port());
+  http.set_read_timeout(60);
+  const nlohmann::json label_object = nlohmann::json::parse(kDoubleLabel);
+  const double expected[] = {1.0, 0.5, 0.0};
+  for (size_t i = 0; i < kDoublePrograms.size(); ++i) {
+    // The label as an object and as its JSON text.
+    for (const nlohmann::json& label : {label_object, nlohmann::json(kDoubleLabel)}) {
+      nlohmann::json body = {{"prompt", "double it"}, {"response", kDoublePrograms[i]}, {"label", label}};
+      auto res = http.Post("/v1/slime/reward", body.dump(), "application/json");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+      EXPECT_EQ(nlohmann::json::parse(res->body), expected[i]) << i << " " << label.dump();
+    }
+  }
+  nlohmann::json bad = {{"response", kDoublePrograms[0]}, {"label", {{"tests", {{"type", 7}}}}}};
+  auto res = http.Post("/v1/slime/reward", bad.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
+  EXPECT_NE(ErrorOf(res->body).find("\"label\": code label: tests.type"),
+            std::string::npos) << res->body;
 }
 
 TEST_F(VerifierServerTest, GracefulShutdownFinishesInFlightCalls) {

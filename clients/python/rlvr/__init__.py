@@ -20,7 +20,7 @@ from rlvr.errors import (
     VerificationFailed,
     VerifierError,
 )
-from rlvr.problems import as_problem, code_problem, math_problem
+from rlvr.problems import as_problem, code_problem, code_problem_from_label, is_code_label, math_problem
 
 __all__ = [
     "AsyncVerifierClient",
@@ -30,6 +30,8 @@ __all__ = [
     "default_target",
     "math_problem",
     "code_problem",
+    "code_problem_from_label",
+    "is_code_label",
     "as_problem",
     "RlvrError",
     "VerifierError",

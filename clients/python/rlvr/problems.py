@@ -13,7 +13,8 @@ from typing import Any, Optional, Union
 
 from rlvr._proto import common_pb2
 
-__all__ = ["math_problem", "code_problem", "as_problem", "gold_to_str", "ProblemLike"]
+__all__ = ["math_problem", "code_problem", "code_problem_from_label", "is_code_label", "as_problem",
+           "gold_to_str", "ProblemLike"]
 
 ProblemLike = Union["common_pb2.Problem", str, int, float, Mapping]
 
@@ -111,7 +112,8 @@ def _code_tests(spec: Any) -> "common_pb2.CodeTests":
             _stdio_cases(tests, inputs, outputs)
         return tests
 
-    known = {"type", "cases", "fn_name", "code", "entry_point", "float_tolerance", "compare"}
+    known = {"type", "cases", "fn_name", "code", "entry_point", "float_tolerance", "compare",
+             "float_mode", "early_stop", "unwrap_expected_list", "scoring", "checker"}
     unknown = sorted(set(spec) - known)
     if unknown:
         raise ValueError(f"tests has unknown key(s) {unknown}; known: {sorted(known)}")
@@ -138,18 +140,60 @@ def _code_tests(spec: Any) -> "common_pb2.CodeTests":
         tests.float_tolerance = float(spec["float_tolerance"])
     if "compare" in spec:
         tests.compare = str(spec["compare"])
+    if "float_mode" in spec:
+        tests.float_mode = str(spec["float_mode"])
+    for flag in ("early_stop", "unwrap_expected_list"):
+        if flag in spec:
+            if not isinstance(spec[flag], bool):
+                raise TypeError(f"tests {flag} must be a bool, not {type(spec[flag]).__name__}")
+            setattr(tests, flag, spec[flag])
+    if "scoring" in spec:
+        if spec["scoring"] not in ("fraction", "all_passed"):
+            raise ValueError(f"tests scoring is {spec['scoring']!r}; use 'fraction' or 'all_passed'")
+        tests.scoring = spec["scoring"]
+    if "checker" in spec:
+        checker = spec["checker"]
+        if not isinstance(checker, Mapping) or set(checker) - {"language", "source"}:
+            raise ValueError('tests checker must be {"language": "cpp"|"python", "source": "..."}')
+        if not isinstance(checker.get("source"), str) or not checker.get("source"):
+            raise ValueError("tests checker needs a non-empty source")
+        tests.checker.language = str(checker.get("language", "cpp"))
+        tests.checker.source = checker["source"]
     return tests
 
 
+def _extract(problem: "common_pb2.Problem", spec: Any) -> None:
+    # How the server finds the program in a response: {"block": "last"|"first", "untagged_fallback",
+    # "whole_response", "accept_unclosed"}; keys left out keep the server's defaults.
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"extract must be a dict, not {type(spec).__name__}")
+    unknown = sorted(set(spec) - {"block", "untagged_fallback", "whole_response", "accept_unclosed"})
+    if unknown:
+        raise ValueError(f"extract has unknown key(s) {unknown}")
+    if "block" in spec:
+        if spec["block"] not in ("last", "first"):
+            raise ValueError(f"extract block is {spec['block']!r}; use 'last' or 'first'")
+        problem.code.extract.block = spec["block"]
+    for flag in ("untagged_fallback", "whole_response", "accept_unclosed"):
+        if flag in spec:
+            if not isinstance(spec[flag], bool):
+                raise TypeError(f"extract {flag} must be a bool, not {type(spec[flag]).__name__}")
+            setattr(problem.code.extract, flag, spec[flag])
+
+
 def code_problem(tests: Any, *, language: str = "python", time_ms: int = 0, memory_mb: int = 0,
-                 problem_id: str = "", prompt: str = "") -> "common_pb2.Problem":
+                 problem_id: str = "", prompt: str = "", extract: Any = None) -> "common_pb2.Problem":
     """A code Problem: the response's program is run against `tests`.
 
     `tests` is JSON text, a dict or a list: {"type": "stdio", "cases": [{"input", "output"}]},
     {"type": "call", "fn_name": f, "cases": [{"args": [...], "expected": v}]},
     {"type": "assert", "code": "...", "entry_point": f}, the APPS/TACO form
     {"inputs": [...], "outputs": [...], "fn_name"?}, or a bare list of {"input", "output"} cases.
-    Note: the current server answers UNIMPLEMENTED for code problems (rlvr.UnimplementedError).
+    Stdio tests also take "float_tolerance", "float_mode", "compare", "early_stop" and a "checker"
+    ({"language": "cpp"|"python", "source": ...}); call tests "unwrap_expected_list"; every kind
+    "scoring" ("fraction" or "all_passed"). `extract`: how the program is found in the response
+    ({"block": "last"|"first", "untagged_fallback", "whole_response", "accept_unclosed"}).
+    time_ms / memory_mb: 0 takes the server's defaults.
     """
     if not isinstance(language, str) or not language:
         raise ValueError("language must be a non-empty string such as 'python'")
@@ -159,7 +203,57 @@ def code_problem(tests: Any, *, language: str = "python", time_ms: int = 0, memo
     problem.code.tests.CopyFrom(_code_tests(tests))
     problem.code.limits.time_ms = int(time_ms)
     problem.code.limits.memory_mb = int(memory_mb)
+    if extract is not None:
+        _extract(problem, extract)
     return problem
+
+
+def is_code_label(label: Any) -> bool:
+    """Whether a trainer's label names a code problem rather than a math gold answer, by the rule the
+    verifier's HTTP endpoints use: a dict, or text whose first non-blank characters are '{"' or '{}'
+    (JSON object text). Anything else, a LaTeX set such as "{1, 2}" included, is a math gold answer."""
+    if isinstance(label, Mapping):
+        return True
+    if isinstance(label, bytes):
+        label = label.decode("utf-8", "replace")
+    if not isinstance(label, str):
+        return False
+    text = label.lstrip()
+    return text.startswith("{") and text[1:].lstrip()[:1] in ('"', "}")
+
+
+def code_problem_from_label(label: Any, *, language: str = "python", problem_id: str = "",
+                            prompt: str = "") -> "common_pb2.Problem":
+    """A code Problem from a trainer's label (a dataset column): JSON text, a dict or a list.
+
+    A dict with "tests" is a whole problem, the shape of the verifier's HTTP code labels and of a
+    `rlvr verify` JSONL code line: {"language": "python", "tests": {...}, "limits": {"time_ms": 2000,
+    "memory_mb": 256}} ("language" defaults to `language`, other keys are ignored). Anything else is
+    the tests themselves, as code_problem() takes them. Raises TypeError / ValueError naming the field.
+    """
+    if isinstance(label, (str, bytes)):
+        try:
+            label = json.loads(label)
+        except ValueError as error:
+            raise ValueError(f"code label is not valid JSON: {error}") from None
+    if not (isinstance(label, Mapping) and "tests" in label):
+        return code_problem(label, language=language, problem_id=problem_id, prompt=prompt)
+    chosen = label.get("language") or language
+    if not isinstance(chosen, str):
+        raise TypeError(f"code label language must be a string, not {type(chosen).__name__}")
+    limits = label.get("limits") or {}
+    if not isinstance(limits, Mapping):
+        raise TypeError(f"code label limits must be a dict, not {type(limits).__name__}")
+    unknown = sorted(set(limits) - {"time_ms", "memory_mb"})
+    if unknown:
+        raise ValueError(f"code label limits has unknown key(s) {unknown}; known: ['memory_mb', 'time_ms']")
+    for key in ("time_ms", "memory_mb"):
+        value = limits.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"code label limits.{key} is {value!r}; expected a non-negative integer")
+    return code_problem(label["tests"], language=chosen, time_ms=limits.get("time_ms", 0),
+                        memory_mb=limits.get("memory_mb", 0), problem_id=problem_id, prompt=prompt,
+                        extract=label.get("extract"))
 
 
 def as_problem(problem: Any) -> "common_pb2.Problem":

@@ -99,6 +99,8 @@ class LocalVerifier:
                 process.wait()
         if self._reader is not None:
             self._reader.join(5)
+        if process.stderr is not None:
+            process.stderr.close()
         return process.returncode
 
     def __enter__(self) -> "LocalVerifier":

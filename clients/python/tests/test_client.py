@@ -119,25 +119,43 @@ class ClientTest(unittest.TestCase):
         # The client still works after a deadline.
         self.assertEqual(self.client.verify(HALF, RESPONSES)[0].outcome, "correct")
 
-    def test_code_problem_unimplemented_is_a_clear_error(self):
-        problem = code_problem({"type": "stdio", "cases": [{"input": "1 2\n", "output": "3\n"}]})
+    def test_code_problem_runs_in_the_sandbox(self):
+        problem = code_problem({"type": "stdio", "cases": [{"input": "1 2\n", "output": "3\n"},
+                                                           {"input": "5 5\n", "output": "10\n"}]})
         program = "```python\nprint(sum(map(int, input().split())))\n```"
-        try:
-            [verdict] = self.client.verify(problem, [program])
-        except rlvr.UnimplementedError as error:  # today's math-only verifier
-            self.assertIsInstance(error, NotImplementedError)
-            self.assertIn("does not implement", str(error))
-            self.assertIn("CODE", str(error))
-            results = self.client.verify_batch([(problem, [program]), (HALF, RESPONSES)],
-                                               return_exceptions=True)
-            self.assertIsInstance(results[0], rlvr.UnimplementedError)
-            self.assertEqual(results[1][0].outcome, "correct")
-            return
-        # A verifier build with code support: the program passes, or the verdict says why not.
-        if verdict.valid:
-            self.assertEqual(verdict.outcome, "correct", verdict)
-        else:
-            self.assertTrue(verdict.reason, verdict)
+        wrong = "```python\nprint(3)\n```"
+        verdicts = self.client.verify(problem, [program, wrong, "no code here"])
+        self.assertEqual([v.outcome for v in verdicts], ["correct", "incorrect", "no_code"], verdicts)
+        self.assertEqual([v.score for v in verdicts], [1.0, 0.5, 0.0])
+        self.assertTrue(all(v.valid for v in verdicts))
+        self.assertEqual((verdicts[0].tests_passed, verdicts[0].tests_total), (2, 2))
+        self.assertEqual([t.status for t in verdicts[1].tests], ["passed", "wrong_answer"])
+        results = self.client.verify_batch([(problem, [program]), (HALF, RESPONSES)])
+        self.assertEqual(results[0][0].outcome, "correct")
+        self.assertEqual(results[1][0].outcome, "correct")
+        # Binary scoring, a checker program and extraction options reach the server.
+        all_or_nothing = code_problem({"type": "stdio", "scoring": "all_passed",
+                                       "cases": [{"input": "1 2\n", "output": "3\n"},
+                                                 {"input": "5 5\n", "output": "10\n"}]})
+        self.assertEqual([v.score for v in self.client.verify(all_or_nothing, [program, wrong])], [1.0, 0.0])
+        # Any permutation of the input is accepted by this checker (testlib argv: in out answer).
+        checker = ("import sys\nsrc, out, ans = (open(p).read().split() for p in sys.argv[1:4])\n"
+                   "sys.exit(0 if sorted(out) == sorted(ans) else 1)\n")
+        permutation = code_problem({"type": "stdio", "checker": {"language": "python", "source": checker},
+                                    "cases": [{"input": "3 1 2\n", "output": "1 2 3\n"}]})
+        reversed_ok = "```python\nprint(*sorted(map(int, input().split()), reverse=True))\n```"
+        dropped = "```python\nprint(1, 2)\n```"
+        self.assertEqual([v.outcome for v in self.client.verify(permutation, [reversed_ok, dropped])],
+                         ["correct", "incorrect"])
+        first_block = code_problem({"type": "stdio", "cases": [{"input": "", "output": "1\n"}]},
+                                   extract={"block": "first"})
+        two_blocks = "```python\nprint(1)\n```\nor\n```python\nprint(2)\n```"
+        self.assertEqual(self.client.verify(first_block, [two_blocks])[0].outcome, "correct")
+        # Broken tests are refused before anything runs, naming the field.
+        bad = code_problem({"type": "stdio", "cases": []}, language="cobol")
+        with self.assertRaises(rlvr.InvalidArgumentError) as caught:
+            self.client.verify(bad, [program])
+        self.assertIn("cobol", str(caught.exception))
 
     def test_unreachable_server(self):
         with VerifierClient(live.dead_target(), timeout=5) as client:
@@ -199,6 +217,11 @@ class BadInputTest(unittest.TestCase):
         self.check(TypeError, "strict", math_problem, "1", strict="yes")
         self.check(ValueError, "not valid JSON", code_problem, "{oops")
         self.check(ValueError, "unknown key", code_problem, {"type": "stdio", "casez": []})
+        self.check(ValueError, "scoring", code_problem, {"type": "stdio", "scoring": "best"})
+        self.check(ValueError, "checker", code_problem, {"type": "stdio", "checker": {"src": "x"}})
+        self.check(ValueError, "block", code_problem, {"type": "stdio"}, extract={"block": "middle"})
+        self.check(TypeError, "whole_response", code_problem, {"type": "stdio"},
+                   extract={"whole_response": "yes"})
 
     def test_batches_and_settings(self):
         self.check(ValueError, "items is empty", self.client.verify_batch, [])

@@ -1,5 +1,6 @@
 """The TRL reward function against a live rlvr-verifier, called the way GRPOTrainer calls it."""
 
+import json
 import math
 import unittest
 
@@ -10,6 +11,13 @@ from rlvr.adapters.trl import RewardFunction, completion_text, make_reward_func
 PROMPTS = ["What is 1/2 as a decimal?"] * 3 + ["What is 2+2?"]
 COMPLETIONS = ["It is \\boxed{0.5}", "\\boxed{2}", "I am not sure.", "2+2 = \\boxed{4}"]
 ANSWERS = ["\\frac12", "\\frac12", "\\frac12", "4"]
+
+
+# A small Python stdio problem (print twice the input) for the code rows.
+DOUBLE_TESTS = {"type": "stdio", "cases": [{"input": "1\n", "output": "2\n"},
+                                           {"input": "5\n", "output": "10\n"}]}
+DOUBLE_OK = "```python\nprint(int(input()) * 2)\n```"
+DOUBLE_HALF = "```python\nn = int(input())\nprint(2 if n == 1 else 0)\n```"
 
 
 def conversational(texts):
@@ -117,8 +125,10 @@ class TRLRewardTest(unittest.TestCase):
             self.assertTrue(r is None or (isinstance(r, float) and math.isfinite(r)))
 
     def test_bad_inputs(self):
-        with self.assertRaisesRegex(ValueError, "no gold-answer column"):
+        with self.assertRaisesRegex(ValueError, "no gold-answer column .* nor tests column 'tests'"):
             self.call(label=ANSWERS)
+        with self.assertRaisesRegex(ValueError, "column 'tests' has 3 values for 4 completions"):
+            self.call(tests=[DOUBLE_TESTS] * 3)
         with self.assertRaisesRegex(ValueError, "3 values for 4 completions"):
             self.call(answer=ANSWERS[:3])
         with self.assertRaisesRegex(TypeError, "must be a list"):
@@ -133,6 +143,47 @@ class TRLRewardTest(unittest.TestCase):
             self.call(answer=[["1"], "1", "1", "1"])
         with self.assertRaisesRegex(ValueError, "on_failure"):
             RewardFunction(live.grpc_target(), on_failure="zero")
+
+    def test_code_rows_from_the_tests_column(self):
+        # A mixed dataset: code rows carry tests (a dict, JSON text, or a whole label with language
+        # and limits), math rows None there and an answer instead.
+        completions = [DOUBLE_OK, DOUBLE_HALF, "no program", DOUBLE_OK, DOUBLE_OK, "\\boxed{4}"]
+        tests = [DOUBLE_TESTS, DOUBLE_TESTS, DOUBLE_TESTS, json.dumps(DOUBLE_TESTS),
+                 {"language": "python", "tests": DOUBLE_TESTS, "limits": {"time_ms": 5000}}, None]
+        answers = [None] * 5 + ["4"]
+        rewards = self.reward(prompts=["p"] * 6, completions=completions, tests=tests, answer=answers)
+        self.assertEqual(rewards, [1.0, 0.5, 0.0, 1.0, 1.0, 1.0])
+        self.assertEqual(self.reward.counters["code"], 5)
+        self.assertEqual(self.reward.counters["rewarded"], 6)
+        self.assertEqual(self.reward.counters["correct"], 4)
+        self.assertEqual(self.reward.outcomes["no_code"], 1)
+        # Only a tests column, under another name; conversational completions.
+        custom = make_reward_func(live.grpc_target(), tests_key="test_cases")
+        try:
+            self.assertEqual(custom(prompts=["p", "p"], completions=conversational([DOUBLE_OK, DOUBLE_HALF]),
+                                    test_cases=[json.dumps(DOUBLE_TESTS)] * 2), [1.0, 0.5])
+        finally:
+            custom.close()
+
+    def test_bad_tests_are_none_and_counted(self):
+        tests = [DOUBLE_TESTS, {"type": "stdio", "casez": []}, "{not json", None]
+        with self.assertLogs("rlvr.trl", "WARNING") as logs:
+            rewards = self.reward(prompts=["p"] * 4, completions=[DOUBLE_OK] * 4, tests=tests)
+        self.assertEqual(rewards, [1.0, None, None, None])
+        self.assertEqual(self.reward.counters["bad_tests"], 2)
+        self.assertEqual(self.reward.counters["no_gold"], 1)
+        self.assertEqual(self.reward.counters["masked"], 3)
+        self.assertIn("unknown key", logs.output[0])
+        strict = make_reward_func(live.grpc_target(), on_failure="raise")
+        try:
+            with self.assertRaisesRegex(ValueError, "code tests of sample 1: .*unknown key"):
+                strict(prompts=["p"] * 2, completions=[DOUBLE_OK] * 2, tests=tests[:2])
+            # Tests the server refuses (an unknown language): the group's error, masked or raised.
+            with self.assertRaisesRegex(rlvr.InvalidArgumentError, "cobol"):
+                strict(prompts=["p"], completions=[DOUBLE_OK],
+                       tests=[{"language": "cobol", "tests": DOUBLE_TESTS}])
+        finally:
+            strict.close()
 
     def test_completion_text(self):
         self.assertEqual(completion_text("x"), "x")

@@ -2,13 +2,20 @@
 managers call them (keyword arguments; the file loaded by path like custom_reward_function.path)."""
 
 import importlib.util
-import math
+import json
 import os
 import unittest
 
 import live
 import rlvr
 import rlvr.adapters.verl as verl
+
+
+# A small Python stdio problem (print twice the input).
+DOUBLE_TESTS = {"type": "stdio", "cases": [{"input": "1\n", "output": "2\n"},
+                                           {"input": "5\n", "output": "10\n"}]}
+DOUBLE_OK = "```python\nprint(int(input()) * 2)\n```"
+DOUBLE_HALF = "```python\nn = int(input())\nprint(2 if n == 1 else 0)\n```"
 
 
 class VerlTest(unittest.TestCase):
@@ -48,13 +55,64 @@ class VerlTest(unittest.TestCase):
         with self.assertRaises(rlvr.VerificationFailed):
             self.score("\\boxed{1}", None)
 
-    def test_invalid_gold_nan_when_asked(self):
-        self.assertTrue(math.isnan(self.score("\\boxed{1}", "@@@", on_failure="nan")))
-        result = self.score("\\boxed{1}", "", on_failure="nan", return_dict=True)
-        self.assertTrue(math.isnan(result["score"]))
-        self.assertIs(result["valid"], False)
+    def test_invalid_gold_none_when_asked_and_counted(self):
+        verl.reset_counters()
+        self.assertIsNone(self.score("\\boxed{1}", "@@@", on_failure="none"))
+        result = self.score("\\boxed{1}", "", on_failure="none", return_dict=True)
+        self.assertEqual(result, {"score": None, "acc": None, "valid": False})
+        os.environ["RLVR_ON_FAILURE"] = "none"
+        self.assertIsNone(self.score("\\boxed{1}", "@@@"))
+        self.assertEqual(self.score("\\boxed{1}", "1"), 1.0)
+        self.assertEqual(verl.counters["calls"], 4)
+        self.assertEqual(verl.counters["samples"], 4)
+        self.assertEqual(verl.counters["failed"], 3)
+        self.assertEqual(verl.counters["invalid_verdict"], 2)
+        self.assertEqual(verl.counters["no_gold"], 1)
+        self.assertEqual(verl.counters["rewarded"], 1)
+        self.assertEqual(verl.outcomes["invalid_gold"], 2)
+
+    def test_nan_is_refused(self):
+        # A NaN reward would spread into every advantage of its group.
+        with self.assertRaisesRegex(ValueError, "NaN reward"):
+            self.score("\\boxed{1}", "@@@", on_failure="nan")
         os.environ["RLVR_ON_FAILURE"] = "nan"
-        self.assertTrue(math.isnan(self.score("\\boxed{1}", "@@@")))
+        with self.assertRaisesRegex(ValueError, "NaN reward"):
+            self.score("\\boxed{1}", "1")
+
+    def test_failures_are_counted_before_raising(self):
+        verl.reset_counters()
+        with self.assertRaises(rlvr.VerificationFailed):
+            verl.compute_score_batch(["m"] * 3, ["\\boxed{1}"] * 3, ["@@@", "1", None])
+        self.assertEqual(verl.counters["samples"], 3)
+        self.assertEqual(verl.counters["failed"], 2)
+        self.assertEqual(verl.counters["rewarded"], 1)
+        with self.assertRaises(rlvr.UnavailableError):
+            self.score("\\boxed{1}", "1", target=live.dead_target(), timeout=5)
+        self.assertEqual(verl.counters["rpc_error"], 1)
+
+    def test_code_problems(self):
+        verl.reset_counters()
+        # extra_info["tests"], a ground_truth dict, JSON text of a whole label, and veRL's code
+        # datasets' {"inputs", "outputs"} JSON text.
+        apps = json.dumps({"inputs": ["1\n", "5\n"], "outputs": ["2\n", "10\n"]})
+        self.assertEqual(verl.compute_score("code", DOUBLE_OK, ground_truth="",
+                                            extra_info={"tests": DOUBLE_TESTS}), 1.0)
+        self.assertEqual(verl.compute_score("code", DOUBLE_HALF, ground_truth=DOUBLE_TESTS), 0.5)
+        self.assertEqual(verl.compute_score("code", DOUBLE_OK, json.dumps(
+            {"language": "python", "tests": DOUBLE_TESTS})), 1.0)
+        self.assertEqual(verl.compute_score("code", DOUBLE_HALF, apps, return_dict=True),
+                         {"score": 0.5, "acc": 0.0, "valid": True})
+        self.assertEqual(verl.counters["code"], 4)
+        scores = verl.compute_score_batch(
+            ["code", "code", "math", "code"], [DOUBLE_OK, "no program", "\\boxed{2}", DOUBLE_OK],
+            [apps, apps, "2", "{1, 2}"], [None, None, None, {"tests": json.dumps(DOUBLE_TESTS)}])
+        self.assertEqual(scores, [1.0, 0.0, 1.0, 1.0])
+        self.assertEqual(verl.outcomes["no_code"], 1)
+        # Malformed tests: raised (naming the field) or None.
+        with self.assertRaisesRegex(ValueError, "unknown key"):
+            verl.compute_score("code", DOUBLE_OK, {"type": "stdio", "casez": []})
+        self.assertIsNone(verl.compute_score("code", DOUBLE_OK, '{"tests": ', on_failure="none"))
+        self.assertEqual(verl.counters["bad_tests"], 2)
 
     def test_rpc_failure_raises(self):
         with self.assertRaises(rlvr.UnavailableError):
@@ -70,7 +128,7 @@ class VerlTest(unittest.TestCase):
             ground_truths=["1", "1", "3", "3"], extra_infos=[{}] * 4)
         self.assertEqual(scores, [1.0, 0.0, 1.0, 0.0])
         dicts = verl.compute_score_batch(["m", "m"], ["\\boxed{1}", "\\boxed{1}"], ["1", "@@@"],
-                                         return_dict=True, on_failure="nan")
+                                         return_dict=True, on_failure="none")
         self.assertEqual(dicts[0], {"score": 1.0, "acc": 1.0, "valid": True})
         self.assertFalse(dicts[1]["valid"])
         with self.assertRaises(rlvr.VerificationFailed) as caught:
@@ -89,6 +147,8 @@ class VerlTest(unittest.TestCase):
             verl.compute_score_batch(["m"], ["a", "b"], ["1"])
         with self.assertRaisesRegex(ValueError, "empty"):
             verl.compute_score_batch([], [], [])
+        with self.assertRaisesRegex(ValueError, "1 extra_infos for 2 solution_strs"):
+            verl.compute_score_batch(["m", "m"], ["a", "b"], ["1", "2"], [{}])
         with self.assertRaisesRegex(TypeError, "gold answer"):
             self.score("\\boxed{1}", ["1"])
 
@@ -98,8 +158,12 @@ class VerlTest(unittest.TestCase):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         fn = getattr(module, "compute_score")
+        calls = verl.counters["calls"]
         self.assertEqual(fn(data_source="x", solution_str="\\boxed{3}", ground_truth="3",
                             extra_info=None), 1.0)
+        # One set of counters however the module was loaded.
+        self.assertIs(module.counters, verl.counters)
+        self.assertEqual(verl.counters["calls"], calls + 1)
 
 
 if __name__ == "__main__":
