@@ -259,6 +259,34 @@ TEST(SandboxTest, CancelStopsTheRun) {
   }
 }
 
+// A compiled script (main.pyc, as `python3 main.pyc` takes it) runs warm and cold alike; one made
+// by another interpreter version is refused, not run.
+TEST(SandboxTest, CompiledScriptsRunWarmAndCold) {
+  RunSpec compile = Python(
+      "import importlib.util, marshal, sys\n"
+      "code = compile('import sys\\nprint(\"pyc\", sys.argv[1:], __name__)\\n', 'main.py', 'exec')\n"
+      "sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))\n");
+  absl::StatusOr<RunResult> pyc = Shared().Run(compile);
+  ASSERT_TRUE(pyc.ok());
+  ASSERT_EQ(pyc->status, RunStatus::kOk) << pyc->stderr_data;
+  for (bool warm : {false, true}) {
+    RunSpec spec;
+    spec.language = Language::kPython;
+    spec.warm = warm;
+    spec.files.push_back({"main.pyc", pyc->stdout_data});
+    spec.argv = {"main.pyc", "x"};
+    absl::StatusOr<RunResult> r = Shared().Run(spec);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, RunStatus::kOk) << warm << r->stderr_data;
+    EXPECT_EQ(r->stdout_data, "pyc ['x'] __main__\n") << warm;
+    spec.files[0].content[0] ^= 0x55;  // another magic number
+    r = Shared().Run(spec);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, RunStatus::kRuntimeError) << warm;
+    EXPECT_NE(r->stderr_data.find("magic number"), std::string::npos) << warm << r->stderr_data;
+  }
+}
+
 TEST(SandboxTest, PythonExceptionAndSystemExit) {
   for (bool warm : {false, true}) {
     absl::StatusOr<RunResult> r = Shared().Run(Python("raise ValueError('boom')\n", warm));

@@ -7,6 +7,7 @@
 // interpreter. The zygote never sees a run's files or output: they travel as file descriptors
 // from the host straight to the run (see warm_protocol.h).
 #include <Python.h>
+#include <marshal.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
@@ -55,7 +56,8 @@ void KillChild(int pidfd) { syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullp
 // seeds a generator (random, tempfile, secrets) so runs never share random state.
 constexpr const char* kPreimport =
     "import abc, array, bisect, collections, copy, dataclasses, decimal, enum, fractions, "
-    "functools, heapq, io, itertools, json, math, operator, os, re, string, sys, typing\n";
+    "functools, heapq, io, itertools, json, math, operator, os, re, string, sys, typing, "
+    "signal, threading, linecache, importlib, traceback, types, _ctypes\n";
 
 void SendMessage(int fd, const void* data, size_t size) {
   ssize_t n;
@@ -86,7 +88,37 @@ std::string ReadAll(int fd) {
   return out;
 }
 
-// Runs /work/<argv[0]> as __main__, like `python3 main.py`, and returns the exit code.
+bool IsPyc(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".pyc") == 0; }
+
+// Runs a compiled file (16-byte header, then the marshalled code) as `python3 main.pyc` would:
+// refuses a file made by another interpreter version. Closes `fp`. Returns the result, or null with
+// a Python exception set.
+PyObject* RunPyc(FILE* fp, const std::string& path, PyObject* globals) {
+  std::string data;
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), fp)) > 0;) data.append(buf, n);
+  std::fclose(fp);
+  const long magic = PyImport_GetMagicNumber();
+  unsigned char want[4];
+  for (int i = 0; i < 4; ++i) want[i] = static_cast<unsigned char>((magic >> (8 * i)) & 0xff);
+  if (data.size() < 16 || std::memcmp(data.data(), want, 4) != 0) {
+    PyErr_Format(PyExc_RuntimeError, "Bad magic number in .pyc file %s", path.c_str());
+    return nullptr;
+  }
+  PyObject* code = PyMarshal_ReadObjectFromString(data.data() + 16, static_cast<Py_ssize_t>(data.size() - 16));
+  if (code == nullptr) return nullptr;
+  if (!PyCode_Check(code)) {
+    Py_DECREF(code);
+    PyErr_Format(PyExc_RuntimeError, "%s holds no code object", path.c_str());
+    return nullptr;
+  }
+  PyObject* result = PyEval_EvalCode(code, globals, globals);
+  Py_DECREF(code);
+  return result;
+}
+
+// Runs /work/<argv[0]> as __main__, like `python3 main.py` (or `python3 main.pyc`), and returns
+// the exit code.
 int RunScript(const std::vector<std::string>& argv) {
   PyObject* sys_argv = PyList_New(0);
   for (const std::string& a : argv) {
@@ -116,7 +148,8 @@ int RunScript(const std::vector<std::string>& argv) {
   PyDict_SetItemString(globals, "__file__", file);
   Py_DECREF(file);
   PyDict_SetItemString(globals, "__cached__", Py_None);
-  PyObject* result = PyRun_FileExFlags(fp, script.c_str(), Py_file_input, globals, globals, 1, nullptr);
+  PyObject* result = IsPyc(script) ? RunPyc(fp, script, globals)
+                                   : PyRun_FileExFlags(fp, script.c_str(), Py_file_input, globals, globals, 1, nullptr);
   if (result != nullptr) {
     Py_DECREF(result);
   } else if (PyErr_ExceptionMatches(PyExc_SystemExit)) {

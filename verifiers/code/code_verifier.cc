@@ -162,7 +162,8 @@ struct Program {
   const LanguageDef* lang = nullptr;
   TestType type = TestType::kStdio;
   std::vector<sandbox::File> files;
-  std::string nonce;  // harness runs
+  std::string nonce;                 // harness runs
+  std::string harness = "main.py";  // harness runs: the script (or main.pyc, precompiled)
   // The checker, when the problem has one: how it starts and its files (the case's input, the
   // program's output and the expected answer are added per run).
   bool has_checker = false;
@@ -265,7 +266,7 @@ CaseResult RunCase(sandbox::Sandbox* sb, const Program& prog, const v1::CodeProb
   const bool harness = prog.type != TestType::kStdio;
   if (harness) {
     spec.language = sandbox::Language::kPython;
-    spec.argv = {"main.py"};
+    spec.argv = {prog.harness};
   } else {
     spec.language = prog.lang->compile_command.empty() ? prog.lang->sandbox_language : sandbox::Language::kExec;
     spec.argv = prog.lang->run_argv;
@@ -368,6 +369,32 @@ CaseResult RunCase(sandbox::Sandbox* sb, const Program& prog, const v1::CodeProb
 
 }  // namespace
 
+namespace {
+
+// Compiles the harness in the sandbox with the interpreter that will run it: the bytes of a .pyc
+// (magic, 12 header bytes, the marshalled code), or "" if that fails.
+std::string CompileHarness(sandbox::Sandbox& sandbox) {
+  sandbox::RunSpec spec;
+  spec.language = sandbox::Language::kPython;
+  spec.files.push_back({"compile.py",
+                        "import importlib.util, marshal, sys\n"
+                        "code = compile(sys.stdin.buffer.read(), 'main.py', 'exec', dont_inherit=True)\n"
+                        "sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))\n",
+                        false});
+  spec.argv = {"compile.py"};
+  spec.stdin_data = PythonHarnessSource();
+  absl::StatusOr<sandbox::RunResult> r = sandbox.Run(spec);
+  if (!r.ok() || r->status != sandbox::RunStatus::kOk || r->stdout_data.size() <= 16) {
+    std::fprintf(stderr, "code verifier: the Python harness was not precompiled (%s); runs compile it\n",
+                 !r.ok() ? std::string(r.status().message()).c_str()
+                         : Excerpt(r->sandbox_error + r->stderr_data).c_str());
+    return "";
+  }
+  return std::move(r->stdout_data);
+}
+
+}  // namespace
+
 int NumCodeTests(const v1::CodeProblem& problem) {
   return problem.tests().type() == "assert" ? 1 : problem.tests().cases_size();
 }
@@ -393,6 +420,7 @@ absl::StatusOr<std::unique_ptr<CodeVerifier>> CodeVerifier::Create(const CodeVer
                                               : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 2;
   v->pool_ = std::make_unique<ThreadPool>(threads, 4096);
+  v->harness_pyc_ = CompileHarness(*v->sandbox_);
   if (options.precompiled_headers) {
     std::vector<const LanguageDef*> with_pch;
     for (const LanguageDef* l : Languages()) {
@@ -615,7 +643,12 @@ v1::Verdict CodeVerifier::Verify(std::string_view response, const v1::CodeProble
     } else if (type == TestType::kStdio) {
       prog.files.push_back({lang->source_file, *code, false});
     } else {
-      prog.files.push_back({"main.py", PythonHarnessSource(), false});
+      if (harness_pyc_.empty()) {
+        prog.files.push_back({"main.py", PythonHarnessSource(), false});
+      } else {
+        prog.files.push_back({"main.pyc", harness_pyc_, false});
+        prog.harness = "main.pyc";
+      }
       prog.files.push_back({"solution.py", *code, false});
       prog.nonce = NewNonce();
     }

@@ -107,6 +107,9 @@ class CodeVerifier {
   CompileCache cache_;
   mutable absl::Mutex pch_mu_;
   std::shared_ptr<const std::string> pch_ ABSL_GUARDED_BY(pch_mu_);  // the built PCH, once ready
+  // The Python harness compiled once at Create (a .pyc), so that no run compiles its ~500 lines;
+  // empty when that failed (runs then get the source).
+  std::string harness_pyc_;
   std::thread pch_builder_;
   std::atomic<bool> cancel_pch_{false};  // set by the destructor: stops the PCH build
 };
