@@ -15,6 +15,7 @@ before anything is sent.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import os
 import uuid
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 import grpc
+from google.protobuf import json_format
 
 from rlvr._proto import common_pb2, verifier_pb2, verifier_pb2_grpc
 from rlvr.errors import VerifierError, code_from_number, error_from_code, error_from_rpc
@@ -83,6 +85,10 @@ class Verdict:
     tests_total: int = 0
     latency_us: float = 0.0
     tests: Tuple[CaseResult, ...] = ()
+    # With a reward_spec on the call: the spec's total for this response (None when the verdict is
+    # invalid) and each term's weighted value by name ("correctness", format terms, "overlong", ...).
+    spec_reward: Optional[float] = None
+    components: Tuple[Tuple[str, float], ...] = ()
 
     @property
     def correct(self) -> bool:
@@ -203,7 +209,35 @@ def _verdicts(response: "verifier_pb2.VerifyResponse", expected: int, target: st
         where = f"items[{index}]: " if index is not None else ""
         raise VerifierError(f"{where}{target} returned {len(response.verdicts)} verdicts for "
                             f"{expected} responses", target=target, index=index)
-    return [Verdict.from_proto(v) for v in response.verdicts]
+    verdicts = [Verdict.from_proto(v) for v in response.verdicts]
+    if len(response.rewards) == len(verdicts):
+        verdicts = [dataclasses.replace(v, spec_reward=r.total if r.valid else None,
+                                        components=tuple((c.name, c.value) for c in r.components))
+                    for v, r in zip(verdicts, response.rewards)]
+    return verdicts
+
+
+def _reward_spec(spec: Any, lengths: Any, request: "verifier_pb2.VerifyRequest") -> None:
+    # A RewardSpec message or its protobuf-JSON dict; lengths: one token count per response.
+    if spec is not None:
+        if isinstance(spec, common_pb2.RewardSpec):
+            request.reward_spec.CopyFrom(spec)
+        elif isinstance(spec, Mapping):
+            try:
+                json_format.ParseDict(dict(spec), request.reward_spec)
+            except json_format.ParseError as error:
+                raise ValueError(f"reward_spec: {error}") from None
+        else:
+            raise TypeError(f"reward_spec must be a dict or a RewardSpec, not {type(spec).__name__}")
+    if lengths is not None:
+        lengths = list(lengths)
+        if len(lengths) != len(request.responses):
+            raise ValueError(f"response_lengths has {len(lengths)} entries for "
+                             f"{len(request.responses)} responses")
+        for i, n in enumerate(lengths):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise ValueError(f"response_lengths[{i}] is {n!r}; expected a token count >= 0")
+        request.response_lengths.extend(lengths)
 
 
 class _Base:
@@ -256,11 +290,14 @@ class VerifierClient(_Base):
                                   f"not reachable within {timeout:g} s", target=self.target,
                                   method="connect") from None
 
-    def verify(self, problem: Any, responses: Sequence[str], *,
-               timeout: Optional[float] = None) -> List[Verdict]:
+    def verify(self, problem: Any, responses: Sequence[str], *, timeout: Optional[float] = None,
+               reward_spec: Any = None, response_lengths: Optional[Sequence[int]] = None) -> List[Verdict]:
         """Verifies one group: `responses` (a list of str) against `problem` (a gold answer string, a
-        dict or a Problem message). Returns one Verdict per response, in order."""
+        dict or a Problem message). Returns one Verdict per response, in order. With `reward_spec` (a
+        RewardSpec or its JSON dict; `response_lengths` in tokens when it has length terms) each
+        Verdict also carries spec_reward and components."""
         request = self._request(problem, responses)
+        _reward_spec(reward_spec, response_lengths, request)
         deadline = self._deadline(timeout)
         try:
             response = self._stub.Verify(request, timeout=deadline)
@@ -339,10 +376,12 @@ class AsyncVerifierClient(_Base):
                                   f"not reachable within {timeout:g} s", target=self.target,
                                   method="connect") from None
 
-    async def verify(self, problem: Any, responses: Sequence[str], *,
-                     timeout: Optional[float] = None) -> List[Verdict]:
+    async def verify(self, problem: Any, responses: Sequence[str], *, timeout: Optional[float] = None,
+                     reward_spec: Any = None,
+                     response_lengths: Optional[Sequence[int]] = None) -> List[Verdict]:
         """See VerifierClient.verify."""
         request = self._request(problem, responses)
+        _reward_spec(reward_spec, response_lengths, request)
         deadline = self._deadline(timeout)
         stub = self._ensure()
         try:

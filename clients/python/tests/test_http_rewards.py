@@ -241,6 +241,18 @@ class HttpRewardTest(unittest.TestCase):
             reply = verifier_pb2_grpc.VerifierStub(channel).Verify(request, timeout=30)
         self.assertEqual([r.total for r in reply.rewards], answer["rewards"])
         self.assertEqual([c.name for c in reply.rewards[0].components], ["correctness", "think", "overlong"])
+        # And through the client.
+        with rlvr.VerifierClient(live.grpc_target()) as client:
+            verdicts = client.verify("4", responses, reward_spec=REWARD_SPEC, response_lengths=lengths)
+            self.assertEqual([v.spec_reward for v in verdicts], answer["rewards"])
+            self.assertEqual(verdicts[2].components, (("correctness", 0.0), ("think", 0.5), ("overlong", -1.0)))
+            self.assertIsNone(client.verify("4", ["\\boxed{4}"])[0].spec_reward)  # no spec, no reward
+            with self.assertRaisesRegex(ValueError, "response_lengths has 1 entries for 3"):
+                client.verify("4", responses, reward_spec=REWARD_SPEC, response_lengths=[1])
+            with self.assertRaisesRegex(ValueError, "reward_spec"):
+                client.verify("4", responses, reward_spec={"formats": []})
+            with self.assertRaises(rlvr.InvalidArgumentError):  # length terms need the lengths
+                client.verify("4", responses, reward_spec=REWARD_SPEC)
         # A bad spec is a 400 naming the term.
         bad = dict(body, reward_spec={"format": [{"name": "broken", "pattern": "(x"}]})
         status, error = post_raw(live.http_url() + OPENRLHF_PATH, json.dumps(bad).encode())
