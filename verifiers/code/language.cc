@@ -4,7 +4,6 @@
 #include <cctype>
 
 #include "absl/strings/str_join.h"
-#include "verifiers/code/languages/languages.h"
 
 namespace rlvr::code {
 namespace {
@@ -26,15 +25,6 @@ std::vector<std::string> LanguageDef::FenceTags() const {
   std::vector<std::string> tags = aliases;
   tags.insert(tags.begin(), name);
   return tags;
-}
-
-const std::vector<const LanguageDef*>& Languages() {
-  // Adding a language: a file in languages/ and one line here.
-  static const std::vector<const LanguageDef*>* all = new std::vector<const LanguageDef*>{
-      &PythonLanguage(),
-      &CppLanguage(),
-  };
-  return *all;
 }
 
 const LanguageDef* FindLanguage(std::string_view name) {

@@ -48,10 +48,10 @@ struct LanguageDef {
 // The language named `name` (or an alias), nullptr if unknown. Case-insensitive.
 const LanguageDef* FindLanguage(std::string_view name);
 
-// Every registered language, in registration order.
+// Every language in languages/, in file-name order (the registry is generated: CMakeLists.txt).
 const std::vector<const LanguageDef*>& Languages();
 
-// "python, cpp": for error messages and docs.
+// "cpp, python": for error messages and docs.
 std::string LanguageNames();
 
 }  // namespace rlvr::code

@@ -1,6 +1,6 @@
 // C++17 with g++ -O2, compiled once per source inside the sandbox; <bits/stdc++.h> comes from a
 // precompiled header built once per verifier (found through -I/work, where the PCH is placed).
-#include "verifiers/code/languages/languages.h"
+#include "verifiers/code/language.h"
 
 namespace rlvr::code {
 

@@ -1,6 +1,6 @@
 // Python 3: interpreted, run warm from the sandbox's zygote; the only language with call and
 // assert tests (their harness is Python).
-#include "verifiers/code/languages/languages.h"
+#include "verifiers/code/language.h"
 
 namespace rlvr::code {
 
