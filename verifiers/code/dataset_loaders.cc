@@ -255,11 +255,19 @@ absl::StatusOr<v1::CodeProblem> FromCodeContests(const json& row, std::string_vi
       c->set_output((*out)[i].get<std::string>());
     }
   }
-  if (auto it = row.find("time_limit"); it != row.end() && it->is_object() && it->contains("seconds")) {
-    const json& s = (*it)["seconds"];
-    if (s.is_number_integer() && s.get<int64_t>() > 0 && s.get<int64_t>() <= 60) {
-      p.mutable_limits()->set_time_ms(static_cast<uint32_t>(s.get<int64_t>() * 1000));
-    }
+  // time_limit {seconds, nanos} and memory_limit_bytes, when present and plausible (a limit outside
+  // 1 ms .. 60 s or 16 MiB .. 4 GiB is left to the server's defaults).
+  if (auto it = row.find("time_limit"); it != row.end() && it->is_object()) {
+    auto part = [&](const char* key) -> int64_t {
+      auto f = it->find(key);
+      return f != it->end() && f->is_number_integer() ? f->get<int64_t>() : 0;
+    };
+    const int64_t ms = part("seconds") * 1000 + part("nanos") / 1000000;
+    if (ms >= 1 && ms <= 60000) p.mutable_limits()->set_time_ms(static_cast<uint32_t>(ms));
+  }
+  if (auto it = row.find("memory_limit_bytes"); it != row.end() && it->is_number_integer()) {
+    const int64_t mb = it->get<int64_t>() >> 20;
+    if (mb >= 16 && mb <= 4096) p.mutable_limits()->set_memory_mb(static_cast<uint32_t>(mb));
   }
   return p;
 }

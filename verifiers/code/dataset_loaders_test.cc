@@ -92,6 +92,18 @@ TEST(DatasetLoadersTest, CodeContests) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->tests().cases_size(), 4);
   EXPECT_EQ(p->limits().time_ms(), 2000u);
+  EXPECT_EQ(p->limits().memory_mb(), 0u);  // absent: the server's default
+  row["time_limit"] = {{"seconds", 1}, {"nanos", 500000000}};
+  row["memory_limit_bytes"] = 268435456;
+  p = CodeProblemFromDatasetRow(row, "cpp");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->limits().time_ms(), 1500u);
+  EXPECT_EQ(p->limits().memory_mb(), 256u);
+  row["time_limit"] = {{"seconds", 0}, {"nanos", 0}};  // implausible: left to the server
+  row["memory_limit_bytes"] = 1024;
+  p = CodeProblemFromDatasetRow(row, "cpp");
+  EXPECT_EQ(p->limits().time_ms(), 0u);
+  EXPECT_EQ(p->limits().memory_mb(), 0u);
   EXPECT_EQ(CodeProblemFromDatasetRow(json{{"foo", 1}}, "python").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
