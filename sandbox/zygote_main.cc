@@ -345,6 +345,10 @@ int ZygoteMain() {
     return 1;
   }
   if (PyRun_SimpleString(kPreimport) != 0) return 1;
+  // Everything the runs inherit goes to the collector's permanent generation, so that a run's
+  // collections never walk (and so never copy on write) the zygote's objects. No collection
+  // first: the holes it leaves would put a run's new objects on shared pages.
+  if (PyRun_SimpleString("import gc as _gc\n_gc.freeze()\ndel _gc\n") != 0) return 1;
 
   std::vector<ReadyRun> ready;
   // Clones one pre-started run into fresh namespaces and writes its id maps (our own uid is the
