@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libgmp-dev libmpfr-dev libre2-dev nlohmann-json3-dev libcpp-httplib-dev
+  libgmp-dev libmpfr-dev libmimalloc-dev libre2-dev nlohmann-json3-dev libcpp-httplib-dev
   libseccomp-dev libpython3-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -118,8 +119,8 @@ class Comparer {
     RETURN_IF_ERROR(Spend(1));
     const Node& g = g_.at(gi);
     const Node& p = p_.at(pi);
-    if (Canonical(g_, gi) == Canonical(p_, pi)) return Yes("identical");
-    if (!options_.strict && Canonical(g_, gi, true) == Canonical(p_, pi, true)) {
+    if (Canon(true, gi, false) == Canon(false, pi, false)) return Yes("identical");
+    if (!options_.strict && Canon(true, gi, true) == Canon(false, pi, true)) {
       return Yes("identical up to variable names");
     }
     // Text answers compare as normalized text.
@@ -175,21 +176,33 @@ class Comparer {
 
   static bool IsPair(const Node& n) { return n.kind == NodeKind::kTuple && n.kids.size() == 2; }
 
+  // Every gold element must equal some answer element and every answer element some gold element
+  // (multiplicity ignored). Identical elements are paired first, by text; a pair is compared only
+  // when its verdict could still change the outcome (its gold element or its answer element is
+  // still unmatched), so sets written in the same way cost no evaluation.
   absl::StatusOr<Verdict> CompareUnordered(int32_t gi, int32_t pi) {
-    const std::vector<int32_t>& gk = g_.at(gi).kids;
-    const std::vector<int32_t>& pk = p_.at(pi).kids;
+    const Kids& gk = g_.at(gi).kids;
+    const Kids& pk = p_.at(pi).kids;
     RETURN_IF_ERROR(Spend(static_cast<int64_t>(gk.size() * pk.size())));
-    std::vector<bool> p_matched(pk.size(), false);
+    std::vector<bool> g_matched(gk.size(), false), p_matched(pk.size(), false);
     for (size_t a = 0; a < gk.size(); ++a) {
-      bool found = false;
       for (size_t b = 0; b < pk.size(); ++b) {
-        ASSIGN_OR_RETURN(Verdict v, CompareNodes(gk[a], pk[b]));
-        if (v.equal) {
-          found = true;
+        if (Canon(true, gk[a], false) == Canon(false, pk[b], false)) {
+          g_matched[a] = true;
           p_matched[b] = true;
         }
       }
-      if (!found) return No(absl::StrCat("gold element ", a + 1, " has no match"));
+    }
+    for (size_t a = 0; a < gk.size(); ++a) {
+      for (size_t b = 0; b < pk.size(); ++b) {
+        if (g_matched[a] && p_matched[b]) continue;
+        ASSIGN_OR_RETURN(Verdict v, CompareNodes(gk[a], pk[b]));
+        if (v.equal) {
+          g_matched[a] = true;
+          p_matched[b] = true;
+        }
+      }
+      if (!g_matched[a]) return No(absl::StrCat("gold element ", a + 1, " has no match"));
     }
     for (size_t b = 0; b < pk.size(); ++b) {
       if (!p_matched[b]) return No(absl::StrCat("answer element ", b + 1, " is not in gold"));
@@ -198,8 +211,8 @@ class Comparer {
   }
 
   absl::StatusOr<Verdict> CompareOrdered(int32_t gi, int32_t pi) {
-    const std::vector<int32_t>& gk = g_.at(gi).kids;
-    const std::vector<int32_t>& pk = p_.at(pi).kids;
+    const Kids& gk = g_.at(gi).kids;
+    const Kids& pk = p_.at(pi).kids;
     if (gk.size() != pk.size()) {
       return No(absl::StrCat("gold has ", gk.size(), " elements, the answer ", pk.size()));
     }
@@ -229,7 +242,7 @@ class Comparer {
 
   // Interval / union / open pair against the same: element-wise with openness.
   absl::StatusOr<Verdict> CompareIntervalNodes(int32_t gi, int32_t pi) {
-    std::vector<int32_t> gs = Parts(g_, gi), ps = Parts(p_, pi);
+    Kids gs = Parts(g_, gi), ps = Parts(p_, pi);
     if (gs.size() != ps.size()) return No("unions have different numbers of parts");
     std::vector<bool> used(ps.size(), false);
     for (int32_t a : gs) {
@@ -247,7 +260,7 @@ class Comparer {
     return Yes("equal intervals");
   }
 
-  static std::vector<int32_t> Parts(const Tree& t, int32_t i) {
+  static Kids Parts(const Tree& t, int32_t i) {
     if (t.at(i).kind == NodeKind::kUnion) return t.at(i).kids;
     return {i};
   }
@@ -298,12 +311,16 @@ class Comparer {
   // Evaluations that must agree before variables-valued answers count as equal.
   static constexpr int kMinValidPoints = 2;
 
+  // Points tried at most; agreement at kEnoughPoints of them (and no disagreement) is enough.
+  // Two different expressions agree at a random rational point only on a root of their
+  // difference, so three agreeing points leave the verdict as sure as five, at 60% of the cost.
   static constexpr int kPoints = 5;
+  static constexpr int kEnoughPoints = 3;
 
   // The variables to bind on each side. Both sides share values by name; when not strict and
   // the names differ (same count), the answer's variables take the gold's values by sorted
   // position ("f(x)" vs "f(y)").
-  bool Variables(const std::vector<int32_t>& gs, const std::vector<int32_t>& ps,
+  bool Variables(const Kids& gs, const Kids& ps,
                  std::vector<std::string>* g_vars, std::vector<std::string>* p_vars,
                  Verdict* fail) {
     std::vector<std::string> gv, pv;
@@ -355,8 +372,8 @@ class Comparer {
       genv.percent_as_fraction = gpf;
       penv.percent_as_fraction = ppf;
       if (gv.empty() && pv.empty()) {
-        ASSIGN_OR_RETURN(Scalar a, Evaluate(g_, gi, genv, &budget_));
-        ASSIGN_OR_RETURN(Scalar b, Evaluate(p_, pi, penv, &budget_));
+        ASSIGN_OR_RETURN(Scalar a, EvalConstant(g_, gi, gpf));
+        ASSIGN_OR_RETURN(Scalar b, EvalConstant(p_, pi, ppf));
         const ScalarEq eq = CompareScalars(a, b, options_.precision);
         if (eq == ScalarEq::kEqual) {
           return Yes(a.is_rational() && b.is_rational() ? "equal as exact rationals"
@@ -371,7 +388,7 @@ class Comparer {
       }
       int valid = 0;
       bool differ = false;
-      for (int point = 0; point < kPoints && !differ; ++point) {
+      for (int point = 0; point < kPoints && !differ && valid < kEnoughPoints; ++point) {
         Bind(gv, point, &genv);
         Bind(pv, point, &penv);
         ASSIGN_OR_RETURN(Scalar a, Evaluate(g_, gi, genv, &budget_));
@@ -410,7 +427,7 @@ class Comparer {
     std::optional<Scalar> ratio;
     int valid = 0;
     const int points = (gv.empty() && pv.empty()) ? 1 : kPoints;
-    for (int point = 0; point < points; ++point) {
+    for (int point = 0; point < points && valid < kEnoughPoints; ++point) {
       EvalEnv genv = env_, penv = env_;
       Bind(gv, point, &genv);
       Bind(pv, point, &penv);
@@ -452,7 +469,7 @@ class Comparer {
     if (IsAssignTarget(g_, gl) && IsAssignTarget(p_, pl)) {
       const Node& gln = g_.at(gl);
       const Node& pln = p_.at(pl);
-      const bool same = Canonical(g_, gl) == Canonical(p_, pl) || !options_.strict ||
+      const bool same = Canon(true, gl, false) == Canon(false, pl, false) || !options_.strict ||
                         (gln.kind == NodeKind::kApply && pln.kind == NodeKind::kApply &&
                          gln.text == pln.text);
       if (same) {
@@ -502,7 +519,7 @@ class Comparer {
     std::vector<std::string> vars;
     CollectFreeSymbols(t, i, &vars);
     if (!vars.empty()) return std::optional<Scalar>();
-    ASSIGN_OR_RETURN(Scalar s, Evaluate(t, i, env_, &budget_));
+    ASSIGN_OR_RETURN(Scalar s, EvalConstant(t, i, env_.percent_as_fraction));
     if (!s.IsReal() && s.kind() != Scalar::Kind::kInfinity) return std::optional<Scalar>();
     return std::optional<Scalar>(std::move(s));
   }
@@ -626,9 +643,33 @@ class Comparer {
     return Yes("equal as sets of reals");
   }
 
+  // The value of the variable-free subtree `i` of `t` (g_ or p_), evaluated once per comparison:
+  // set elements are compared pairwise, and 256-bit transcendental functions are not cheap.
+  absl::StatusOr<Scalar> EvalConstant(const Tree& t, int32_t i, bool percent_as_fraction) {
+    const int64_t key = (static_cast<int64_t>(i) << 2) | (&t == &g_ ? 2 : 0) |
+                        (percent_as_fraction ? 1 : 0);
+    auto it = constants_.find(key);
+    if (it != constants_.end()) return it->second;
+    EvalEnv env = env_;
+    env.percent_as_fraction = percent_as_fraction;
+    ASSIGN_OR_RETURN(Scalar v, Evaluate(t, i, env, &budget_));
+    constants_.emplace(key, v);
+    return v;
+  }
+
+  // Canonical(tree, i, rename) of the gold (`gold`) or answer tree, computed once per node.
+  const std::string& Canon(bool gold, int32_t i, bool rename) {
+    auto& cache = canon_[gold ? 1 : 0][rename ? 1 : 0];
+    auto it = cache.find(i);
+    if (it == cache.end()) it = cache.emplace(i, Canonical(gold ? g_ : p_, i, rename)).first;
+    return it->second;
+  }
+
   const Tree& g_;
   const Tree& p_;
   const CompareOptions& options_;
+  std::unordered_map<int32_t, std::string> canon_[2][2];
+  std::unordered_map<int64_t, Scalar> constants_;
   ArithBudget budget_;
   EvalEnv env_;
   bool integer_points_ = false;

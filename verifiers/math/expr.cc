@@ -8,7 +8,7 @@
 
 namespace rlvr::math {
 
-int32_t Tree::Add(NodeKind kind, std::string text, std::vector<int32_t> kids, uint8_t flags) {
+int32_t Tree::Add(NodeKind kind, std::string text, Kids kids, uint8_t flags) {
   Node n;
   n.kind = kind;
   n.flags = flags;
@@ -20,7 +20,7 @@ int32_t Tree::Add(NodeKind kind, std::string text, std::vector<int32_t> kids, ui
 
 int32_t Tree::CopyFrom(const Tree& from, int32_t i) {
   const Node& src = from.at(i);
-  std::vector<int32_t> kids;
+  Kids kids;
   kids.reserve(src.kids.size());
   for (int32_t k : src.kids) kids.push_back(CopyFrom(from, k));
   int32_t n = Add(src.kind, src.text, std::move(kids), src.flags);
@@ -182,7 +182,7 @@ void CollectSymbols(const Tree& tree, int32_t i, std::vector<std::string>* out) 
 void CollectFreeSymbols(const Tree& tree, int32_t i, std::vector<std::string>* out) {
   CollectSymbols(tree, i, out);
   std::vector<std::string> bound;
-  std::vector<int32_t> stack = {i};
+  Kids stack = {i};
   while (!stack.empty()) {
     const Node& n = tree.at(stack.back());
     stack.pop_back();

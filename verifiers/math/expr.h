@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+
 namespace rlvr::math {
 
 enum class NodeKind : uint8_t {
@@ -52,19 +54,23 @@ inline constexpr uint8_t kDecimal = 1;    // kNumber written with a decimal poin
 inline constexpr uint8_t kLeftOpen = 1;   // kInterval
 inline constexpr uint8_t kRightOpen = 2;  // kInterval
 
+// A node's children: most nodes have at most four, stored inline (no allocation per node).
+using Kids = absl::InlinedVector<int32_t, 4>;
+
 struct Node {
   NodeKind kind;
   uint8_t flags = 0;
   int32_t rows = 0;  // kMatrix
   int32_t cols = 0;  // kMatrix
   std::string text;
-  std::vector<int32_t> kids;
+  Kids kids;
 };
 
 // An arena of nodes; index -1 means "none". Not thread-safe to mutate; const access is.
 class Tree {
  public:
-  int32_t Add(NodeKind kind, std::string text = {}, std::vector<int32_t> kids = {}, uint8_t flags = 0);
+  int32_t Add(NodeKind kind, std::string text = {}, Kids kids = {}, uint8_t flags = 0);
+  void Reserve(size_t nodes) { nodes_.reserve(nodes); }
   const Node& at(int32_t i) const { return nodes_[static_cast<size_t>(i)]; }
   Node& mutable_at(int32_t i) { return nodes_[static_cast<size_t>(i)]; }
   int64_t size() const { return static_cast<int64_t>(nodes_.size()); }

@@ -23,6 +23,8 @@ constexpr int kMaxProbes = 64;
 constexpr int kPerRule = 3;
 // The most boxes / environments joined into one answer.
 constexpr int kMaxJoined = 16;
+// How far before a box an earlier box may start and still enclose it or be joined to it.
+constexpr size_t kNearBoxBytes = 4096;
 // Text after an anchor is cut at the end of its sentence, and at this length.
 constexpr size_t kMaxTailBytes = 1024;
 // kWholeText applies to texts up to this length.
@@ -94,26 +96,38 @@ size_t RarestIndex(std::string_view needle) {
   return best;
 }
 
-// The last start in [lo, top) where `needle` (length >= 2) matches, scanning 32 starts at a time
-// from the top: a start is a candidate when its first and last bytes match (letters compared
-// case-folded when `fold`), and candidates are confirmed with `confirm`. Leaves the starts below
+// Two bytes that every match has: `first` at the start and `second` at `offset` after it, each
+// compared after OR-ing its `_or` bits into the text (0x20: a letter in either case).
+struct BytePair {
+  char first, first_or, second, second_or;
+  size_t offset;
+};
+
+// The pair for `needle` (length >= 2): its first and last bytes, letters case-folded when `fold`.
+BytePair NeedlePair(std::string_view needle, bool fold) {
+  auto fold_bits = [&](char c) { return static_cast<char>(fold && IsAlpha(c) ? 0x20 : 0); };
+  return BytePair{needle.front(), fold_bits(needle.front()), needle.back(),
+                  fold_bits(needle.back()), needle.size() - 1};
+}
+
+// The last start in [lo, top) where `pair` matches and `confirm` agrees, scanning 32 starts at a
+// time from the top (the text must extend pair.offset bytes past top - 1). Leaves the starts below
 // the last full block to the caller: returns kNpos with *rest set to the first start not scanned.
 template <typename Confirm>
-__attribute__((target("avx2"))) size_t RFindBlocksAvx2(std::string_view s, std::string_view needle, bool fold,
+__attribute__((target("avx2"))) size_t RFindBlocksAvx2(std::string_view s, const BytePair& pair,
                                                        size_t lo, size_t top, size_t* rest,
                                                        const Confirm& confirm) {
-  const size_t n = needle.size();
-  auto fold_bits = [&](char c) { return static_cast<char>(fold && IsAlpha(c) ? 0x20 : 0); };
-  const __m256i first = _mm256_set1_epi8(needle.front()), last = _mm256_set1_epi8(needle.back());
-  const __m256i fold_first = _mm256_set1_epi8(fold_bits(needle.front()));
-  const __m256i fold_last = _mm256_set1_epi8(fold_bits(needle.back()));
+  const __m256i first = _mm256_set1_epi8(pair.first), second = _mm256_set1_epi8(pair.second);
+  const __m256i first_or = _mm256_set1_epi8(pair.first_or);
+  const __m256i second_or = _mm256_set1_epi8(pair.second_or);
   size_t p = top;
   while (p >= lo + 32) {
     p -= 32;
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + p));
-    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + p + n - 1));
-    const __m256i eq = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, fold_first), first),
-                                        _mm256_cmpeq_epi8(_mm256_or_si256(b, fold_last), last));
+    const __m256i b =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + p + pair.offset));
+    const __m256i eq = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, first_or), first),
+                                        _mm256_cmpeq_epi8(_mm256_or_si256(b, second_or), second));
     uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(eq));
     while (mask != 0) {
       const int bit = 31 - __builtin_clz(mask);
@@ -139,7 +153,8 @@ size_t RFindCI(std::string_view s, std::string_view lower_needle, size_t lo, siz
   if (lower_needle.empty() || hi < lo || hi - lo < lower_needle.size()) return kNpos;
   if (lower_needle.size() >= 2 && HasAvx2()) {
     size_t rest = 0;
-    const size_t at = RFindBlocksAvx2(s, lower_needle, true, lo, hi - lower_needle.size() + 1, &rest,
+    const size_t at = RFindBlocksAvx2(s, NeedlePair(lower_needle, true), lo,
+                                      hi - lower_needle.size() + 1, &rest,
                                       [&](size_t p) { return StartsWithCI(s, p, lower_needle); });
     if (at != kNpos) return at;
     hi = rest + lower_needle.size() - 1;  // the starts [lo, rest) remain
@@ -169,7 +184,7 @@ size_t RFindExact(std::string_view s, std::string_view needle, size_t lo, size_t
   if (needle.size() >= 2 && HasAvx2()) {
     size_t rest = 0;
     const size_t top = std::min(hi, s.size() - needle.size() + 1);
-    const size_t at = RFindBlocksAvx2(s, needle, false, lo, top, &rest,
+    const size_t at = RFindBlocksAvx2(s, NeedlePair(needle, false), lo, top, &rest,
                                       [&](size_t p) { return s.compare(p, needle.size(), needle) == 0; });
     if (at != kNpos) return at;
     hi = rest;  // the starts [lo, rest) remain
@@ -184,6 +199,67 @@ size_t RFindExact(std::string_view s, std::string_view needle, size_t lo, size_t
     top = p - k;
   }
   return kNpos;
+}
+
+// RFindBlocksAvx2 for both box commands at once: a backslash with 'd' 5 bytes on ("\boxed") or
+// 'x' 4 bytes on ("\fbox"). The text must extend 5 bytes past top - 1.
+template <typename Confirm>
+__attribute__((target("avx2"))) size_t RFindBoxBlocksAvx2(std::string_view s, size_t lo, size_t top,
+                                                          size_t* rest, const Confirm& confirm) {
+  const __m256i slash = _mm256_set1_epi8('\\');
+  const __m256i d = _mm256_set1_epi8('d'), x = _mm256_set1_epi8('x');
+  size_t p = top;
+  while (p >= lo + 32) {
+    p -= 32;
+    const char* at = s.data() + p;
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+    const __m256i b4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 4));
+    const __m256i b5 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 5));
+    const __m256i eq = _mm256_and_si256(
+        _mm256_cmpeq_epi8(a, slash),
+        _mm256_or_si256(_mm256_cmpeq_epi8(b5, d), _mm256_cmpeq_epi8(b4, x)));
+    uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(eq));
+    while (mask != 0) {
+      const int bit = 31 - __builtin_clz(mask);
+      if (confirm(p + static_cast<size_t>(bit))) return p + static_cast<size_t>(bit);
+      mask &= ~(uint32_t{1} << bit);
+    }
+  }
+  *rest = p;
+  return kNpos;
+}
+
+// The last "\boxed" or "\fbox" starting in [lo, hi), in one pass; *len is the command's length
+// (6 or 5). kNpos if none.
+size_t RFindBoxCommand(std::string_view s, size_t lo, size_t hi, size_t* len) {
+  hi = std::min(hi, s.size());
+  const auto is_cmd = [&](size_t p) {
+    if (s.compare(p, 6, "\\boxed") == 0) {
+      *len = 6;
+      return true;
+    }
+    if (s.compare(p, 5, "\\fbox") == 0) {
+      *len = 5;
+      return true;
+    }
+    return false;
+  };
+  if (hi > lo && s.size() >= 6 && HasAvx2()) {
+    const size_t top = std::max(lo, std::min(hi, s.size() - 5));
+    for (size_t p = hi; p > top; --p) {  // the last starts, too near the end for a block
+      if (is_cmd(p - 1)) return p - 1;
+    }
+    size_t rest = 0;
+    const size_t at = RFindBoxBlocksAvx2(s, lo, top, &rest, is_cmd);
+    if (at != kNpos) return at;
+    hi = rest;  // the starts [lo, rest) remain
+  }
+  const size_t a = RFindExact(s, "\\boxed", lo, hi);
+  const size_t b = RFindExact(s, "\\fbox", lo, hi);
+  if (a == kNpos && b == kNpos) return kNpos;
+  const size_t at = a == kNpos ? b : (b == kNpos ? a : std::max(a, b));
+  *len = at == a ? 6 : 5;
+  return at;
 }
 
 // True when the character at `i` is preceded by an odd number of backslashes.
@@ -452,29 +528,31 @@ bool IsBoxJoinGap(std::string_view gap) {
 }
 
 // Boxes in s[lo, hi), last first, not nested in one another (an enclosing box replaces the one it
-// encloses). At most `max_boxes`.
-std::vector<Group> LastBoxes(std::string_view s, size_t lo, size_t hi, size_t max_boxes) {
+// encloses, if it starts at most kNearBoxBytes before it). At most `max_boxes`. With `near_only`,
+// the search stops where no box could start within kNearBoxBytes of the earliest box found: the
+// boxes that can be joined into the first candidate, without scanning a long text to its start.
+std::vector<Group> LastBoxes(std::string_view s, size_t lo, size_t hi, size_t max_boxes,
+                             bool near_only) {
   std::vector<Group> boxes;
   size_t pos = hi;
-  // The last "\boxed" and "\fbox" before `pos`; each is searched again only once passed, so the
-  // scan stays linear.
-  auto find = [&](std::string_view needle, size_t before) -> size_t {
-    return RFindExact(s, needle, lo, before);
-  };
-  size_t a = find("\\boxed", pos);
-  size_t b = find("\\fbox", pos);
+  // Each step searches below the command found before, so the whole scan is one pass.
   for (int probes = 0; probes < kMaxProbes && pos > lo; ++probes) {
-    if (a != kNpos && a >= pos) a = find("\\boxed", pos);
-    if (b != kNpos && b >= pos) b = find("\\fbox", pos);
-    if (a == kNpos && b == kNpos) break;
-    const bool boxed = b == kNpos || (a != kNpos && a > b);
-    const size_t cmd = boxed ? a : b;
+    size_t floor = lo;
+    if (near_only && !boxes.empty() && boxes.back().outer_begin > lo + kNearBoxBytes) {
+      floor = boxes.back().outer_begin - kNearBoxBytes;
+    }
+    size_t len = 0;
+    const size_t cmd = RFindBoxCommand(s, floor, pos, &len);
+    if (cmd == kNpos) break;
     pos = cmd;
-    std::optional<Group> g = BoxAt(s, cmd, boxed ? 6 : 5);
+    std::optional<Group> g = BoxAt(s, cmd, len);
     if (!g || g->outer_end > hi) continue;
     if (!boxes.empty() && g->outer_end > boxes.back().outer_begin) {
-      // Encloses (or overlaps) the box found before: keep the outer one.
-      if (g->outer_end >= boxes.back().outer_end) boxes.back() = *g;
+      // Encloses (or overlaps) the box found before: keep the outer one, when near enough.
+      if (g->outer_end >= boxes.back().outer_end &&
+          g->outer_begin + kNearBoxBytes >= boxes.back().outer_begin) {
+        boxes.back() = *g;
+      }
       continue;
     }
     if (boxes.size() >= max_boxes) break;
@@ -845,10 +923,12 @@ class Extractor {
   }
 
   void Boxed() {
-    std::vector<Group> boxes = LastBoxes(s_, 0, s_.size(), kMaxJoined);
+    // Only the first candidate wanted: the boxes that can join the last one are all near it.
+    const bool near_only = options_.max_candidates <= 1;
+    std::vector<Group> boxes = LastBoxes(s_, 0, s_.size(), kMaxJoined, near_only);
     if (boxes.empty()) return;
     size_t run = 1;
-    while (run < boxes.size() &&
+    while (run < boxes.size() && boxes[run].outer_begin + kNearBoxBytes >= boxes[run - 1].outer_begin &&
            IsBoxJoinGap(s_.substr(boxes[run].outer_end,
                                   boxes[run - 1].outer_begin - boxes[run].outer_end))) {
       ++run;

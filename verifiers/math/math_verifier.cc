@@ -1,5 +1,6 @@
 #include "verifiers/math/math_verifier.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -76,34 +77,44 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
     out.failure = Make(Outcome::kInvalidGold, "", "gold answer is empty");
     return out;
   }
-  absl::StatusOr<std::vector<Candidate>> extracted = ExtractCandidates(gold, options.extract);
+  // The first rule's candidates first (usually enough); everything only if none of them parses.
+  // The first list is a prefix of the full one, so the texts tried are the same either way.
+  ExtractOptions first = options.extract;
+  first.stop_at_first_rule = true;
+  absl::StatusOr<std::vector<Candidate>> extracted = ExtractCandidates(gold, first);
   if (!extracted.ok()) {
     out.failure = Make(Outcome::kInvalidGold, "", absl::StrCat("gold: ", extracted.status().message()));
     return out;
   }
-  std::vector<std::string> texts;
   const bool bare = !IsDelimited(trimmed) && !LooksLikeProse(trimmed);
-  if (bare) {
-    // A bare gold is used as is; a normalised number from the whole-text rule goes first.
-    // Only a plain number goes first ("1,000" -> "1000"); anything else parses better as written
-    // (the whole-text rule would otherwise flatten e.g. a bare matrix).
-    if (!extracted->empty() && extracted->front().rule == ExtractRule::kWholeText &&
-        IsPlainNumber(extracted->front().text)) {
-      texts.push_back(extracted->front().text);
+  const auto texts_of = [&](const std::vector<Candidate>& candidates) {
+    std::vector<std::string> texts;
+    if (bare) {
+      // A bare gold is used as is; a normalised number from the whole-text rule goes first.
+      // Only a plain number goes first ("1,000" -> "1000"); anything else parses better as
+      // written (the whole-text rule would otherwise flatten e.g. a bare matrix).
+      if (!candidates.empty() && candidates.front().rule == ExtractRule::kWholeText &&
+          IsPlainNumber(candidates.front().text)) {
+        texts.push_back(candidates.front().text);
+      }
+      texts.emplace_back(trimmed);
     }
-    texts.emplace_back(trimmed);
-  }
-  for (const Candidate& c : *extracted) {
-    // A bare gold that does not parse is a data error, not its last number ("\\frac{1}{" is not 1).
-    if (bare && c.rule == ExtractRule::kLastNumber) continue;
-    texts.push_back(c.text);
-  }
+    for (const Candidate& c : candidates) {
+      // A bare gold that does not parse is a data error, not its last number ("\\frac{1}{" is
+      // not 1).
+      if (bare && c.rule == ExtractRule::kLastNumber) continue;
+      texts.push_back(c.text);
+    }
+    return texts;
+  };
+  std::vector<std::string> texts = texts_of(*extracted);
   if (texts.empty()) {
     out.failure = Make(Outcome::kInvalidGold, "", "no answer found in the gold answer");
     return out;
   }
   std::string first_error;
-  for (const std::string& text : texts) {
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string& text = texts[i];
     absl::StatusOr<ParsedAnswer> parsed = ParseAnswer(text, options.compare);
     if (parsed.ok()) {
       out.parsed = *std::move(parsed);
@@ -119,6 +130,14 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
     if (first_error.empty()) {
       first_error = absl::StrCat("\"", Truncate(text, 80), "\": ", parsed.status().message());
     }
+    if (i + 1 == texts.size() && first.stop_at_first_rule) {
+      first.stop_at_first_rule = options.extract.stop_at_first_rule;
+      absl::StatusOr<std::vector<Candidate>> all = ExtractCandidates(gold, first);
+      if (all.ok()) {
+        std::vector<std::string> more = texts_of(*all);
+        if (more.size() > texts.size()) texts = std::move(more);
+      }
+    }
   }
   out.failure = Make(Outcome::kInvalidGold, "",
                      absl::StrCat("gold answer does not parse: ", first_error));
@@ -128,62 +147,65 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
 MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
                        const MathVerifyOptions& options) {
   if (!gold.parsed) return gold.failure;
-  // First the candidates of the first rule that finds any; everything only if none of them parses.
-  ExtractOptions first = options.extract;
-  first.stop_at_first_rule = true;
-  absl::StatusOr<std::vector<Candidate>> candidates = ExtractCandidates(response, first);
-  if (!candidates.ok()) {
-    return Make(Outcome::kBudgetExceeded, "",
-                absl::StrCat("response: ", candidates.status().message()));
-  }
-  if (candidates->empty()) return Make(Outcome::kNoAnswer, "", "no answer found in the response");
+  // Extraction in widening stages, each list a prefix of the next: the first candidate alone
+  // (cheap on long texts), then the first rule's candidates, then everything. A stage runs only
+  // when none of the candidates before it parses.
+  ExtractOptions stages[3] = {options.extract, options.extract, options.extract};
+  stages[0].stop_at_first_rule = true;
+  stages[0].max_candidates = std::min(options.extract.max_candidates, 1);
+  stages[1].stop_at_first_rule = true;
+  std::vector<Candidate> candidates;
   std::string first_error;
-  for (size_t i = 0; i < candidates->size(); ++i) {
-    const Candidate& c = (*candidates)[i];
-    const std::string rule(ExtractRuleName(c.rule));
-    absl::StatusOr<ParsedAnswer> parsed = ParseAnswer(c.text, options.compare);
-    if (!parsed.ok()) {
-      if (parsed.status().code() == absl::StatusCode::kResourceExhausted) {
-        return Make(Outcome::kBudgetExceeded, c.text,
-                    absl::StrCat(rule, ": answer exceeds the work budget: ",
-                                 parsed.status().message()));
-      }
-      if (first_error.empty()) {
-        first_error = absl::StrCat(rule, " \"", Truncate(c.text, 80), "\": ",
-                                   parsed.status().message());
-      }
-      // None of the first rule's candidates parsed: extract the rest (the first list is a prefix
-      // of the full one, so the loop goes on where it stopped).
-      if (i + 1 == candidates->size() && first.stop_at_first_rule) {
-        first.stop_at_first_rule = options.extract.stop_at_first_rule;
-        absl::StatusOr<std::vector<Candidate>> all = ExtractCandidates(response, first);
-        if (all.ok() && all->size() > candidates->size()) *candidates = *std::move(all);
-      }
-      continue;
+  size_t tried = 0;
+  for (const ExtractOptions& stage : stages) {
+    absl::StatusOr<std::vector<Candidate>> extracted = ExtractCandidates(response, stage);
+    if (!extracted.ok()) {
+      return Make(Outcome::kBudgetExceeded, "",
+                  absl::StrCat("response: ", extracted.status().message()));
     }
-    absl::StatusOr<CompareResult> result = Compare(*gold.parsed, *parsed, options.compare);
-    if (!result.ok()) {
-      if (result.status().code() == absl::StatusCode::kResourceExhausted) {
-        return Make(Outcome::kBudgetExceeded, c.text,
-                    absl::StrCat(rule, ": comparison exceeds the work budget: ",
-                                 result.status().message()));
+    if (extracted->size() <= tried) continue;
+    candidates = *std::move(extracted);
+    for (; tried < candidates.size(); ++tried) {
+      const Candidate& c = candidates[tried];
+      const std::string rule(ExtractRuleName(c.rule));
+      absl::StatusOr<ParsedAnswer> parsed = ParseAnswer(c.text, options.compare);
+      if (!parsed.ok()) {
+        if (parsed.status().code() == absl::StatusCode::kResourceExhausted) {
+          return Make(Outcome::kBudgetExceeded, c.text,
+                      absl::StrCat(rule, ": answer exceeds the work budget: ",
+                                   parsed.status().message()));
+        }
+        if (first_error.empty()) {
+          first_error = absl::StrCat(rule, " \"", Truncate(c.text, 80), "\": ",
+                                     parsed.status().message());
+        }
+        continue;
       }
-      return Make(Outcome::kError, c.text,
-                  absl::StrCat(rule, ": comparison failed: ", result.status().ToString()));
+      absl::StatusOr<CompareResult> result = Compare(*gold.parsed, *parsed, options.compare);
+      if (!result.ok()) {
+        if (result.status().code() == absl::StatusCode::kResourceExhausted) {
+          return Make(Outcome::kBudgetExceeded, c.text,
+                      absl::StrCat(rule, ": comparison exceeds the work budget: ",
+                                   result.status().message()));
+        }
+        return Make(Outcome::kError, c.text,
+                    absl::StrCat(rule, ": comparison failed: ", result.status().ToString()));
+      }
+      return Make(result->equivalent ? Outcome::kCorrect : Outcome::kIncorrect, c.text,
+                  absl::StrCat(rule, ": ", result->reason));
     }
-    return Make(result->equivalent ? Outcome::kCorrect : Outcome::kIncorrect, c.text,
-                absl::StrCat(rule, ": ", result->reason));
   }
+  if (candidates.empty()) return Make(Outcome::kNoAnswer, "", "no answer found in the response");
   // Nothing parses: the same text as the gold still counts (Math-Verify's string fallback).
   const std::string gold_text = Squeeze(gold.text);
-  for (const Candidate& c : *candidates) {
+  for (const Candidate& c : candidates) {
     if (Squeeze(c.text) == gold_text) {
       return Make(Outcome::kCorrect, c.text,
                   std::string(ExtractRuleName(c.rule)) + ": same text as the gold answer");
     }
   }
-  return Make(Outcome::kNoAnswer, candidates->front().text,
-              absl::StrCat(candidates->size(), " candidate answer(s), none parses; first: ",
+  return Make(Outcome::kNoAnswer, candidates.front().text,
+              absl::StrCat(candidates.size(), " candidate answer(s), none parses; first: ",
                            first_error));
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "verifiers/math/internal/lexer.h"
+#include "verifiers/math/internal/word_set.h"
 
 namespace rlvr::math {
 namespace {
@@ -48,7 +49,8 @@ bool IsUnitWord(std::string_view w) {
       "hour",    "minutes", "minute",  "seconds", "second", "days",   "day",     "weeks",
       "years",   "year",    "liters",  "liter",   "ml",     "L",      "sq",      "square",
       "cubic",   "grams",   "gram",    "kilograms", "pounds", "lbs",  "mph",     "rad"};
-  return std::find(kUnits.begin(), kUnits.end(), w) != kUnits.end();
+  static const internal::WordSet kSet(kUnits);
+  return kSet.contains(w);
 }
 
 bool IsPercentWord(std::string_view w) {
@@ -70,7 +72,8 @@ bool IsDecoration(std::string_view n) {
       "mathbf",   "boldsymbol", "vec",       "overrightarrow", "overline", "hat",  "bar",
       "tilde",    "mathcal",    "mathbb",    "mathfrak",       "underline", "widehat",
       "overleftrightarrow", "dot", "ddot",  "mathit",          "bm",       "check", "breve"};
-  return std::find(kDeco.begin(), kDeco.end(), n) != kDeco.end();
+  static const internal::WordSet kSet(kDeco);
+  return kSet.contains(n);
 }
 
 bool IsMatrixEnv(std::string_view n) {
@@ -84,7 +87,8 @@ bool IsOperatorCommand(std::string_view n) {
   static constexpr std::array<std::string_view, 18> kOps = {
       "cdot", "times", "div", "pm", "mp", "cup", "cap", "setminus", "end", "}", "rfloor",
       "rceil", "rangle", "circ", "ast", "to", "implies", "iff"};
-  return std::find(kOps.begin(), kOps.end(), n) != kOps.end();
+  static const internal::WordSet kSet(kOps);
+  return kSet.contains(n);
 }
 
 class Parser {
@@ -93,7 +97,7 @@ class Parser {
       : toks_(std::move(toks)), budget_(budget), tree_(tree) {}
 
   absl::Status ParseTop() {
-    std::vector<std::vector<int32_t>> groups;
+    std::vector<Kids> groups;
     ASSIGN_OR_RETURN(groups, ParseGroups(/*top=*/true));
     // Trailing sentence punctuation: "x = 5." / "(1, 2);".
     while (AtChar('.') || AtChar(',') || AtChar(';') || AtChar(':') || AtChar('}') ||
@@ -106,7 +110,7 @@ class Parser {
       }
     }
     if (Peek().kind != TokKind::kEnd) return Unexpected("");
-    std::vector<int32_t> items;
+    Kids items;
     bool any_multi = false;
     for (const auto& g : groups) any_multi = any_multi || g.size() > 1;
     if (groups.size() > 1 && any_multi) {
@@ -157,7 +161,7 @@ class Parser {
         expected.empty() ? "" : absl::StrCat("; expected ", std::string(expected))));
   }
 
-  absl::StatusOr<int32_t> New(NodeKind kind, std::string text = {}, std::vector<int32_t> kids = {},
+  absl::StatusOr<int32_t> New(NodeKind kind, std::string text = {}, Kids kids = {},
                               uint8_t flags = 0) {
     if (tree_->size() >= budget_.max_nodes) {
       return absl::ResourceExhaustedError(
@@ -198,8 +202,8 @@ class Parser {
 
   // ---- lists ---------------------------------------------------------------------------------
   // Items separated by ',' / "and" / "or", grouped by ';' when `top`.
-  absl::StatusOr<std::vector<std::vector<int32_t>>> ParseGroups(bool top) {
-    std::vector<std::vector<int32_t>> groups(1);
+  absl::StatusOr<std::vector<Kids>> ParseGroups(bool top) {
+    std::vector<Kids> groups(1);
     while (true) {
       while (IsSeparator(Peek())) {
         if (top && AtChar(';') && !groups.back().empty()) groups.emplace_back();
@@ -221,8 +225,8 @@ class Parser {
            IsCmd(t, "rangle") || (IsChar(t, '|') && abs_depth_ > 0);
   }
 
-  absl::StatusOr<std::vector<int32_t>> ParseElements() {
-    std::vector<int32_t> out;
+  absl::StatusOr<Kids> ParseElements() {
+    Kids out;
     ASSIGN_OR_RETURN(auto groups, ParseGroups(/*top=*/false));
     for (auto& g : groups) out.insert(out.end(), g.begin(), g.end());
     return out;
@@ -232,7 +236,7 @@ class Parser {
   absl::StatusOr<int32_t> ParseRelation() {
     ASSIGN_OR_RETURN(int32_t first, ParseSetExpr());
     if (Peek().kind != TokKind::kRel) return first;
-    std::vector<int32_t> sides = {first};
+    Kids sides = {first};
     std::string ops;
     while (Peek().kind == TokKind::kRel) {
       ops += Peek().text[0];
@@ -245,7 +249,7 @@ class Parser {
 
   absl::StatusOr<int32_t> ParseSetExpr() {
     ASSIGN_OR_RETURN(int32_t a, ParseAdditive());
-    std::vector<int32_t> parts = {a};
+    Kids parts = {a};
     while (AtCmd("cup") || AtCmd("cap") || AtCmd("setminus")) {
       const std::string op = Peek().text;
       Next();
@@ -310,7 +314,7 @@ class Parser {
 
   absl::StatusOr<int32_t> ParseTerm() {
     ASSIGN_OR_RETURN(int32_t a, ParseUnary());
-    std::vector<int32_t> factors = {a};
+    Kids factors = {a};
     auto flush = [&]() -> absl::StatusOr<int32_t> {
       if (factors.size() == 1) return factors[0];
       return MakeProduct(std::move(factors));
@@ -390,8 +394,8 @@ class Parser {
   }
 
   // A product; unit words and \text{} factors next to real factors are dropped.
-  absl::StatusOr<int32_t> MakeProduct(std::vector<int32_t> factors) {
-    std::vector<int32_t> kept;
+  absl::StatusOr<int32_t> MakeProduct(Kids factors) {
+    Kids kept;
     std::string text;
     for (int32_t f : factors) {
       if (tree_->at(f).kind == NodeKind::kText) {
@@ -545,7 +549,7 @@ class Parser {
       return New(NodeKind::kText, "");
     }
     if (Peek().kind == TokKind::kEnd) return Unexpected("'}'");  // "\\sqrt{": nothing to forgive
-    ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
+    ASSIGN_OR_RETURN(Kids elems, ParseElements());
     if (AtChar('}')) {
       Next();
     } else if (Peek().kind != TokKind::kEnd) {  // an unclosed '{' at the end is forgiven
@@ -707,7 +711,7 @@ class Parser {
     static constexpr std::string_view kFuncLetters = "fghFGHPQW";
     if (kFuncLetters.find(w[0]) != std::string_view::npos && AtChar('(')) {
       Next();
-      ASSIGN_OR_RETURN(std::vector<int32_t> args, ParseElements());
+      ASSIGN_OR_RETURN(Kids args, ParseElements());
       if (!AtChar(')')) return Unexpected("')'");
       Next();
       return New(NodeKind::kApply, w, std::move(args));
@@ -756,10 +760,10 @@ class Parser {
     Next();
     const int saved_abs = abs_depth_;
     abs_depth_ = 0;
-    absl::StatusOr<std::vector<int32_t>> elems_or = ParseElements();
+    absl::StatusOr<Kids> elems_or = ParseElements();
     abs_depth_ = saved_abs;
     if (!elems_or.ok()) return elems_or.status();
-    std::vector<int32_t> elems = *std::move(elems_or);
+    Kids elems = *std::move(elems_or);
     if (!AtChar(')') && !AtChar(']')) return Unexpected(open == '(' ? "')'" : "']'");
     const char close = Peek().text[0];
     Next();
@@ -800,7 +804,7 @@ class Parser {
         inverse = false;
       }
     }
-    std::vector<int32_t> args;
+    Kids args;
     if (AtChar('(')) {
       Next();
       ASSIGN_OR_RETURN(args, ParseElements());
@@ -809,7 +813,7 @@ class Parser {
     } else {
       // Unparenthesized argument: a power, then implicit factors up to the next function.
       ASSIGN_OR_RETURN(int32_t a, ParsePower());
-      std::vector<int32_t> factors = {a};
+      Kids factors = {a};
       while (StartsOperand(Peek()) && !StartsFunction(Peek()) && !AtChar('(') &&
              !AtChar('[') && !AtChar('|') && Peek().kind != TokKind::kText) {
         ASSIGN_OR_RETURN(int32_t b, ParsePower());
@@ -878,7 +882,7 @@ class Parser {
       if (const char* f = FunctionName(op)) return ParseFunction(f);
       if (AtChar('(')) {
         Next();
-        ASSIGN_OR_RETURN(std::vector<int32_t> args, ParseElements());
+        ASSIGN_OR_RETURN(Kids args, ParseElements());
         if (!AtChar(')')) return Unexpected("')'");
         Next();
         return New(NodeKind::kApply, op, std::move(args));
@@ -886,7 +890,7 @@ class Parser {
       return New(NodeKind::kSymbol, op);
     }
     if (name == "{") {
-      ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
+      ASSIGN_OR_RETURN(Kids elems, ParseElements());
       if (!AtCmd("}")) return Unexpected("'\\}'");
       Next();
       return New(NodeKind::kSet, "", std::move(elems));
@@ -900,7 +904,7 @@ class Parser {
       return New(NodeKind::kFunc, name == "lfloor" ? "floor" : "ceil", {a});
     }
     if (name == "langle") {
-      ASSIGN_OR_RETURN(std::vector<int32_t> elems, ParseElements());
+      ASSIGN_OR_RETURN(Kids elems, ParseElements());
       if (!AtCmd("rangle")) return Unexpected("'\\rangle'");
       Next();
       if (elems.size() == 1) return elems[0];
@@ -953,8 +957,8 @@ class Parser {
     if (env == "array" && AtChar('{')) RawArg();  // column spec
     const bool matrix = IsMatrixEnv(env);
     ++matrix_depth_;
-    std::vector<std::vector<int32_t>> rows(1);
-    std::vector<int32_t> flat;
+    std::vector<Kids> rows(1);
+    Kids flat;
     while (true) {
       const Token& t = Peek();
       if (t.kind == TokKind::kEnd) {
@@ -1001,7 +1005,7 @@ class Parser {
     }
     if (rows.empty()) return absl::InvalidArgumentError(absl::StrCat("empty ", env));
     const size_t cols = rows[0].size();
-    std::vector<int32_t> cells;
+    Kids cells;
     for (const auto& r : rows) {
       if (r.size() != cols) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -1045,7 +1049,7 @@ absl::Status NormalizeRelations(Tree* tree, int32_t i, int64_t max_nodes) {
   if (!std::all_of(n.text.begin(), n.text.end(), IsEqOrApprox)) return absl::OkStatus();
   // Drop trailing approximations when an exact '=' exists.
   const size_t last_eq = n.text.find_last_of(kRelEq);
-  std::vector<int32_t> sides = n.kids;
+  Kids sides = n.kids;
   if (last_eq != std::string::npos) sides.resize(last_eq + 2);
   const int32_t rhs = sides.back();
   int32_t lhs = sides[sides.size() - 2];
@@ -1071,7 +1075,7 @@ int CountPm(const Tree& tree, int32_t i) {
 // Copies subtree `i` choosing + or - at each ± by the bits of `choice` (in pre-order).
 int32_t CopyChoosing(Tree* tree, int32_t i, unsigned choice, int* bit) {
   const Node src = tree->at(i);
-  std::vector<int32_t> kids;
+  Kids kids;
   kids.reserve(src.kids.size());
   if (src.kind == NodeKind::kPlusMinus) {
     const bool minus = (choice >> (*bit)++) & 1u;
@@ -1089,10 +1093,10 @@ int32_t CopyChoosing(Tree* tree, int32_t i, unsigned choice, int* bit) {
 }
 
 // The values of a scalar subtree with ± signs (at most 4 of them): its 2^k variants.
-std::vector<int32_t> PmVariants(Tree* tree, int32_t i) {
+Kids PmVariants(Tree* tree, int32_t i) {
   const int k = CountPm(*tree, i);
   if (k == 0 || k > 4) return {i};
-  std::vector<int32_t> out;
+  Kids out;
   for (unsigned c = 0; c < (1u << k); ++c) {
     int bit = 0;
     out.push_back(CopyChoosing(tree, i, c, &bit));
@@ -1115,15 +1119,15 @@ absl::StatusOr<int32_t> ExpandPm(Tree* tree, int32_t i, int64_t max_nodes) {
   }
   const NodeKind kind = tree->at(i).kind;
   if (!IsContainer(kind)) {
-    std::vector<int32_t> v = PmVariants(tree, i);
+    Kids v = PmVariants(tree, i);
     if (v.size() == 1) return i;
     return tree->Add(NodeKind::kSet, "", std::move(v));
   }
-  std::vector<int32_t> kids = tree->at(i).kids;
-  std::vector<int32_t> out;
+  Kids kids = tree->at(i).kids;
+  Kids out;
   for (int32_t k : kids) {
     if ((kind == NodeKind::kSet || kind == NodeKind::kList) && !IsContainer(tree->at(k).kind)) {
-      std::vector<int32_t> v = PmVariants(tree, k);
+      Kids v = PmVariants(tree, k);
       out.insert(out.end(), v.begin(), v.end());
     } else if (kind == NodeKind::kRelation || kind == NodeKind::kSet || kind == NodeKind::kList ||
                kind == NodeKind::kTuple) {
@@ -1149,7 +1153,7 @@ class MatrixFolder {
       return absl::ResourceExhaustedError(
           absl::StrCat("matrix arithmetic needs more than ", max_nodes_, " nodes"));
     }
-    std::vector<int32_t> kids = tree_->at(i).kids;
+    Kids kids = tree_->at(i).kids;
     for (int32_t& k : kids) {
       ASSIGN_OR_RETURN(k, Fold(k));
     }
@@ -1175,7 +1179,7 @@ class MatrixFolder {
       }
       case NodeKind::kMul: {
         int32_t acc = -1;
-        std::vector<int32_t> scalars;
+        Kids scalars;
         for (int32_t k : kids) {
           if (!is_m(k)) {
             scalars.push_back(k);
@@ -1211,7 +1215,7 @@ class MatrixFolder {
   }
 
  private:
-  int32_t NewMatrix(int32_t rows, int32_t cols, std::vector<int32_t> cells) {
+  int32_t NewMatrix(int32_t rows, int32_t cols, Kids cells) {
     int32_t m = tree_->Add(NodeKind::kMatrix, "pmatrix", std::move(cells));
     tree_->mutable_at(m).rows = rows;
     tree_->mutable_at(m).cols = cols;
@@ -1222,7 +1226,7 @@ class MatrixFolder {
   absl::StatusOr<int32_t> Elementwise(int32_t a, int32_t b, NodeKind op) {
     const Node ma = tree_->at(a), mb = tree_->at(b);
     if (ma.rows != mb.rows || ma.cols != mb.cols) return -1;
-    std::vector<int32_t> cells;
+    Kids cells;
     for (size_t k = 0; k < ma.kids.size(); ++k) {
       cells.push_back(tree_->Add(op, "", {ma.kids[k], mb.kids[k]}));
     }
@@ -1232,7 +1236,7 @@ class MatrixFolder {
   // `c` is a node index, or -1 for negation.
   absl::StatusOr<int32_t> Scale(int32_t m, int32_t c) {
     const Node mm = tree_->at(m);
-    std::vector<int32_t> cells;
+    Kids cells;
     for (int32_t e : mm.kids) {
       cells.push_back(c < 0 ? tree_->Add(NodeKind::kNeg, "", {e})
                             : tree_->Add(NodeKind::kMul, "", {c, e}));
@@ -1246,10 +1250,10 @@ class MatrixFolder {
     if (static_cast<int64_t>(ma.rows) * mb.cols * ma.cols * 3 + tree_->size() > max_nodes_) {
       return absl::ResourceExhaustedError("matrix product is too large");
     }
-    std::vector<int32_t> cells;
+    Kids cells;
     for (int32_t r = 0; r < ma.rows; ++r) {
       for (int32_t c = 0; c < mb.cols; ++c) {
-        std::vector<int32_t> terms;
+        Kids terms;
         for (int32_t k = 0; k < ma.cols; ++k) {
           terms.push_back(tree_->Add(NodeKind::kMul, "",
                                      {ma.kids[static_cast<size_t>(r * ma.cols + k)],
@@ -1317,6 +1321,7 @@ absl::Status ParseMath(std::string_view text, const WorkBudget& budget, Tree* tr
   }
   const std::string normalized = DecimalComma(text);
   ASSIGN_OR_RETURN(std::vector<Token> toks, internal::Lex(normalized, budget.max_nodes));
+  tree->Reserve(tree->size() + std::min<size_t>(toks.size() * 2, static_cast<size_t>(std::max<int64_t>(budget.max_nodes, 0))));
   Parser parser(std::move(toks), budget, tree);
   RETURN_IF_ERROR(parser.ParseTop());
   RETURN_IF_ERROR(NormalizeRelations(tree, tree->root(), budget.max_nodes));

@@ -37,6 +37,15 @@ class Rational {
     if (this != &o) mpq_set(q_, o.q_);
     return *this;
   }
+  // A move takes the limbs instead of copying them; the moved-from value is valid, unspecified.
+  Rational(Rational&& o) noexcept {
+    mpq_init(q_);
+    mpq_swap(q_, o.q_);
+  }
+  Rational& operator=(Rational&& o) noexcept {
+    mpq_swap(q_, o.q_);
+    return *this;
+  }
   ~Rational() { mpq_clear(q_); }
 
   // Parses "123", "-1.25", "1.5e-3", "0.(3)" (repeating part in parentheses).

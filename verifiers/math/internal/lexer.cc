@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "verifiers/math/expr.h"
+#include "verifiers/math/internal/word_set.h"
 
 namespace rlvr::math::internal {
 namespace {
@@ -37,8 +38,8 @@ constexpr std::string_view kKnownCommands[] = {
     "infin",     "setminus", "lvert",     "rvert",     "cot"};
 
 bool IsKnownCommand(std::string_view name) {
-  return std::find(std::begin(kKnownCommands), std::end(kKnownCommands), name) !=
-         std::end(kKnownCommands);
+  static const WordSet kSet(kKnownCommands);
+  return kSet.contains(name);
 }
 
 // Spacing and sizing commands that carry no meaning for the value.
@@ -49,19 +50,23 @@ bool IsNoiseCommand(std::string_view n) {
       "bigr",   "Bigl",   "Bigr",         "biggl",     "biggr",       "Biggl",  "Biggr",
       "middle", "enspace", "thinspace",   "medspace",  "thickspace",  "hline",  "nonumber",
       "n"};  // "\n": an escaped newline that survived JSON decoding
-  return std::find(kNoise.begin(), kNoise.end(), n) != kNoise.end();
+  static const WordSet kSet(kNoise);
+  return kSet.contains(n);
 }
 
 bool IsTextCommand(std::string_view n) {
   static constexpr std::array<std::string_view, 14> kText = {
       "text",   "textbf", "textit", "textrm", "textnormal", "textsf", "texttt",
       "mbox",   "mathrm", "mathsf", "mathtt", "emph",       "hbox",   "textup"};
-  return std::find(kText.begin(), kText.end(), n) != kText.end();
+  static const WordSet kSet(kText);
+  return kSet.contains(n);
 }
 
 class Lexer {
  public:
-  Lexer(std::string_view in, int64_t max_tokens) : in_(in), max_tokens_(max_tokens) {}
+  Lexer(std::string_view in, int64_t max_tokens) : in_(in), max_tokens_(max_tokens) {
+    out_.reserve(std::min<size_t>(in.size(), static_cast<size_t>(std::max<int64_t>(max_tokens, 0))) + 2);
+  }
 
   absl::StatusOr<std::vector<Token>> Run() {
     while (i_ < in_.size()) {
