@@ -163,6 +163,55 @@ TEST(Extract, StopAtFirstRuleGivesAPrefixOfTheFullList) {
   for (size_t i = 0; i < some.size(); ++i) EXPECT_EQ(some[i].text, all[i].text);
 }
 
+// The verifier extracts the first candidate alone first (a near-only box search), then the first
+// rule's candidates, then everything: each list must be a prefix of the next, whatever the text.
+TEST(Extract, FirstCandidateAloneIsThePrefixOfEveryWiderStage) {
+  const std::string far(5000, 'x');  // beyond kNearBoxBytes (4096)
+  const std::string big = "\\boxed{" + std::string(4500, '1') + " + \\boxed{2}}";
+  std::vector<std::string> texts = {
+      "\\boxed{1}, \\boxed{2} and \\boxed{3}",
+      "\\boxed{1}" + far + "\\boxed{2}",
+      "\\boxed{1}, " + far + "\\fbox{2}",
+      "\\fbox{1} and \\boxed{2}",
+      "\\boxed{\\boxed{7}}",
+      "\\boxed{a + \\fbox{7} + b} done",
+      big,
+      "say " + big + ", \\boxed{3}",
+      "\\boxed{x+} then \\boxed{",
+      "\\boxed 5 and \\fbox 6",
+      "\\boxed{1}\\boxed{2}\\boxed{3}\\boxed{4}\\boxed{5}",
+      "The final answer is $3$. I hope it is correct. \\boxed{4}",
+      "we get $3$ apples and 5 oranges, $7$",
+  };
+  // Every alignment of the last box against the 32-byte scan blocks, with \boxed and \fbox.
+  for (int pad = 0; pad < 40; ++pad) {
+    texts.push_back(std::string(static_cast<size_t>(pad), ' ') + "\\fbox{9}" + std::string(70, 'y') +
+                    "\\boxed{8}" + std::string(static_cast<size_t>(pad % 7), '.'));
+    texts.push_back("\\boxed{1}" + std::string(static_cast<size_t>(pad), 'z') + "\\fbox{2}");
+  }
+  for (const std::string& text : texts) {
+    ExtractOptions one, rule;
+    one.stop_at_first_rule = rule.stop_at_first_rule = true;
+    one.max_candidates = 1;
+    const std::vector<Candidate> a = All(text, one), b = All(text, rule), c = All(text);
+    ASSERT_LE(a.size(), 1u) << text.substr(0, 80);
+    ASSERT_LE(a.size(), b.size()) << text.substr(0, 80);
+    ASSERT_LE(b.size(), c.size()) << text.substr(0, 80);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].text, b[i].text) << text.substr(0, 80);
+    for (size_t i = 0; i < b.size(); ++i) EXPECT_EQ(b[i].text, c[i].text) << text.substr(0, 80);
+  }
+  // What the rules say about these texts.
+  EXPECT_EQ(First("\\boxed{1}, \\boxed{2} and \\boxed{3}"), "1, 2, 3");
+  EXPECT_EQ(First("\\boxed{1}" + far + "\\boxed{2}"), "2");
+  EXPECT_EQ(First("\\fbox{1} and \\boxed{2}"), "1, 2");
+  EXPECT_EQ(First("\\boxed{a + \\fbox{7} + b} done"), "a + \\fbox{7} + b");
+  EXPECT_EQ(First("\\boxed{1}" + std::string(13, 'z') + "\\fbox{2}"), "2");
+  // An enclosing box counts when it starts within 4 KB of the box it encloses.
+  EXPECT_EQ(First("\\boxed{" + std::string(100, '1') + " + \\boxed{2}}"),
+            std::string(100, '1') + " + \\boxed{2}");
+  EXPECT_EQ(First(big), "2");
+}
+
 TEST(Extract, SpansPointIntoTheInput) {
   const std::string text = "We have \\boxed{12} here";
   std::vector<Candidate> c = All(text);
