@@ -1102,6 +1102,7 @@ class Extractor {
   // The last math environments and the last numbers, whichever end later first.
   void Unanchored() {
     std::vector<Candidate> found;
+    found.reserve(5);
     if (options_.latex_env) {
       int probes = kMaxProbes;
       std::vector<Group> others;
@@ -1133,8 +1134,12 @@ class Extractor {
         hi = tok->begin;
       }
     }
-    std::stable_sort(found.begin(), found.end(),
-                     [](const Candidate& a, const Candidate& b) { return a.end > b.end; });
+    // Stable insertion sort, latest end first: at most five elements, and no buffer to allocate.
+    for (size_t i = 1; i < found.size(); ++i) {
+      for (size_t j = i; j > 0 && found[j - 1].end < found[j].end; --j) {
+        std::swap(found[j - 1], found[j]);
+      }
+    }
     for (Candidate& c : found) Add(c.rule, std::move(c.text), c.begin, c.end);
   }
 
