@@ -110,25 +110,48 @@ BytePair NeedlePair(std::string_view needle, bool fold) {
                   fold_bits(needle.back()), needle.size() - 1};
 }
 
-// The last start in [lo, top) where `pair` matches and `confirm` agrees, scanning 32 starts at a
-// time from the top (the text must extend pair.offset bytes past top - 1). Leaves the starts below
-// the last full block to the caller: returns kNpos with *rest set to the first start not scanned.
-template <typename Confirm>
-__attribute__((target("avx2"))) size_t RFindBlocksAvx2(std::string_view s, const BytePair& pair,
+// The 32-bit mask of starts in [at, at + 32) where `pair` matches.
+struct PairMask {
+  BytePair pair;
+  __attribute__((target("avx2"))) uint32_t operator()(const char* at) const {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + pair.offset));
+    const __m256i eq = _mm256_and_si256(
+        _mm256_cmpeq_epi8(_mm256_or_si256(a, _mm256_set1_epi8(pair.first_or)),
+                          _mm256_set1_epi8(pair.first)),
+        _mm256_cmpeq_epi8(_mm256_or_si256(b, _mm256_set1_epi8(pair.second_or)),
+                          _mm256_set1_epi8(pair.second)));
+    return static_cast<uint32_t>(_mm256_movemask_epi8(eq));
+  }
+};
+
+// The mask for both box commands at once: a backslash with 'd' 5 bytes on ("\boxed") or 'x' 4
+// bytes on ("\fbox").
+struct BoxCommandMask {
+  __attribute__((target("avx2"))) uint32_t operator()(const char* at) const {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+    const __m256i b4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 4));
+    const __m256i b5 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 5));
+    const __m256i eq = _mm256_and_si256(
+        _mm256_cmpeq_epi8(a, _mm256_set1_epi8('\\')),
+        _mm256_or_si256(_mm256_cmpeq_epi8(b5, _mm256_set1_epi8('d')),
+                        _mm256_cmpeq_epi8(b4, _mm256_set1_epi8('x'))));
+    return static_cast<uint32_t>(_mm256_movemask_epi8(eq));
+  }
+};
+
+// The last start in [lo, top) where `mask_of` marks a candidate and `confirm` agrees, scanning 32
+// starts at a time from the top (the text must extend past top - 1 as far as `mask_of` reads).
+// Leaves the starts below the last full block to the caller: returns kNpos with *rest set to the
+// first start not scanned.
+template <typename Mask, typename Confirm>
+__attribute__((target("avx2"))) size_t RFindBlocksAvx2(std::string_view s, const Mask& mask_of,
                                                        size_t lo, size_t top, size_t* rest,
                                                        const Confirm& confirm) {
-  const __m256i first = _mm256_set1_epi8(pair.first), second = _mm256_set1_epi8(pair.second);
-  const __m256i first_or = _mm256_set1_epi8(pair.first_or);
-  const __m256i second_or = _mm256_set1_epi8(pair.second_or);
   size_t p = top;
   while (p >= lo + 32) {
     p -= 32;
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + p));
-    const __m256i b =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + p + pair.offset));
-    const __m256i eq = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, first_or), first),
-                                        _mm256_cmpeq_epi8(_mm256_or_si256(b, second_or), second));
-    uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(eq));
+    uint32_t mask = mask_of(s.data() + p);
     while (mask != 0) {
       const int bit = 31 - __builtin_clz(mask);
       if (confirm(p + static_cast<size_t>(bit))) return p + static_cast<size_t>(bit);
@@ -153,7 +176,7 @@ size_t RFindCI(std::string_view s, std::string_view lower_needle, size_t lo, siz
   if (lower_needle.empty() || hi < lo || hi - lo < lower_needle.size()) return kNpos;
   if (lower_needle.size() >= 2 && HasAvx2()) {
     size_t rest = 0;
-    const size_t at = RFindBlocksAvx2(s, NeedlePair(lower_needle, true), lo,
+    const size_t at = RFindBlocksAvx2(s, PairMask{NeedlePair(lower_needle, true)}, lo,
                                       hi - lower_needle.size() + 1, &rest,
                                       [&](size_t p) { return StartsWithCI(s, p, lower_needle); });
     if (at != kNpos) return at;
@@ -184,7 +207,7 @@ size_t RFindExact(std::string_view s, std::string_view needle, size_t lo, size_t
   if (needle.size() >= 2 && HasAvx2()) {
     size_t rest = 0;
     const size_t top = std::min(hi, s.size() - needle.size() + 1);
-    const size_t at = RFindBlocksAvx2(s, NeedlePair(needle, false), lo, top, &rest,
+    const size_t at = RFindBlocksAvx2(s, PairMask{NeedlePair(needle, false)}, lo, top, &rest,
                                       [&](size_t p) { return s.compare(p, needle.size(), needle) == 0; });
     if (at != kNpos) return at;
     hi = rest;  // the starts [lo, rest) remain
@@ -198,34 +221,6 @@ size_t RFindExact(std::string_view s, std::string_view needle, size_t lo, size_t
     if (s.compare(p - k, needle.size(), needle) == 0) return p - k;
     top = p - k;
   }
-  return kNpos;
-}
-
-// RFindBlocksAvx2 for both box commands at once: a backslash with 'd' 5 bytes on ("\boxed") or
-// 'x' 4 bytes on ("\fbox"). The text must extend 5 bytes past top - 1.
-template <typename Confirm>
-__attribute__((target("avx2"))) size_t RFindBoxBlocksAvx2(std::string_view s, size_t lo, size_t top,
-                                                          size_t* rest, const Confirm& confirm) {
-  const __m256i slash = _mm256_set1_epi8('\\');
-  const __m256i d = _mm256_set1_epi8('d'), x = _mm256_set1_epi8('x');
-  size_t p = top;
-  while (p >= lo + 32) {
-    p -= 32;
-    const char* at = s.data() + p;
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
-    const __m256i b4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 4));
-    const __m256i b5 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 5));
-    const __m256i eq = _mm256_and_si256(
-        _mm256_cmpeq_epi8(a, slash),
-        _mm256_or_si256(_mm256_cmpeq_epi8(b5, d), _mm256_cmpeq_epi8(b4, x)));
-    uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(eq));
-    while (mask != 0) {
-      const int bit = 31 - __builtin_clz(mask);
-      if (confirm(p + static_cast<size_t>(bit))) return p + static_cast<size_t>(bit);
-      mask &= ~(uint32_t{1} << bit);
-    }
-  }
-  *rest = p;
   return kNpos;
 }
 
@@ -250,7 +245,7 @@ size_t RFindBoxCommand(std::string_view s, size_t lo, size_t hi, size_t* len) {
       if (is_cmd(p - 1)) return p - 1;
     }
     size_t rest = 0;
-    const size_t at = RFindBoxBlocksAvx2(s, lo, top, &rest, is_cmd);
+    const size_t at = RFindBlocksAvx2(s, BoxCommandMask{}, lo, top, &rest, is_cmd);
     if (at != kNpos) return at;
     hi = rest;  // the starts [lo, rest) remain
   }
