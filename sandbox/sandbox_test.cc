@@ -287,6 +287,20 @@ TEST(SandboxTest, CompiledScriptsRunWarmAndCold) {
   }
 }
 
+// A warm run's script starts with the globals of a plain `python3 script.py`: the zygote's
+// preimported modules are cached, not bound in __main__.
+TEST(SandboxTest, WarmGlobalsAreThoseOfAPlainInterpreter) {
+  const std::string code =
+      "print(sorted(k for k in globals() if not k.startswith('__')))\n"
+      "import json\nprint(json.dumps([1]))\n";
+  for (bool warm : {false, true}) {
+    absl::StatusOr<RunResult> r = Shared().Run(Python(code, warm));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, RunStatus::kOk) << warm << r->sandbox_error << r->stderr_data;
+    EXPECT_EQ(r->stdout_data, "[]\n[1]\n") << warm;
+  }
+}
+
 TEST(SandboxTest, PythonExceptionAndSystemExit) {
   for (bool warm : {false, true}) {
     absl::StatusOr<RunResult> r = Shared().Run(Python("raise ValueError('boom')\n", warm));

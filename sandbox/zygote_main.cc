@@ -187,6 +187,19 @@ int RunScript(const std::vector<std::string>& argv) {
   return code;
 }
 
+// Runs `code` with a fresh globals dict (not __main__'s); false, with the error printed, if it
+// raised.
+bool RunInScratchNamespace(const char* code) {
+  PyObject* globals = PyDict_New();
+  if (globals == nullptr) return false;
+  PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins());
+  PyObject* r = PyRun_String(code, Py_file_input, globals, globals);
+  if (r == nullptr) PyErr_Print();
+  Py_XDECREF(r);
+  Py_DECREF(globals);
+  return r != nullptr;
+}
+
 // Compiles and runs a trivial script in a scratch namespace, the way RunScript runs a real one,
 // so that the pages a run touches (code objects, the import system, the streams) are copied on
 // write before the run arrives rather than while it is timed. Leaves no trace in __main__.
@@ -344,11 +357,15 @@ int ZygoteMain() {
     std::fprintf(stderr, "zygote: Python failed to start: %s\n", st.err_msg ? st.err_msg : "?");
     return 1;
   }
-  if (PyRun_SimpleString(kPreimport) != 0) return 1;
-  // Everything the runs inherit goes to the collector's permanent generation, so that a run's
-  // collections never walk (and so never copy on write) the zygote's objects. No collection
-  // first: the holes it leaves would put a run's new objects on shared pages.
-  if (PyRun_SimpleString("import gc as _gc\n_gc.freeze()\ndel _gc\n") != 0) return 1;
+  // The preimports go to sys.modules only, not into __main__: a run's script sees the globals a
+  // plain `python3 script.py` would. Then everything the runs inherit goes to the collector's
+  // permanent generation, so that a run's collections never walk (and so never copy on write) the
+  // zygote's objects. No collection first: the holes it leaves would put a run's new objects on
+  // shared pages.
+  if (!RunInScratchNamespace(kPreimport) ||
+      !RunInScratchNamespace("import gc as _gc\n_gc.freeze()\n")) {
+    return 1;
+  }
 
   std::vector<ReadyRun> ready;
   // Clones one pre-started run into fresh namespaces and writes its id maps (our own uid is the
