@@ -25,6 +25,8 @@ constexpr int kPerRule = 3;
 constexpr int kMaxJoined = 16;
 // How far before a box an earlier box may start and still enclose it or be joined to it.
 constexpr size_t kNearBoxBytes = 4096;
+// "I hope it is correct" counts only when it starts this close to the end of the text.
+constexpr size_t kHopeTailBytes = 4096;
 // Text after an anchor is cut at the end of its sentence, and at this length.
 constexpr size_t kMaxTailBytes = 1024;
 // kWholeText applies to texts up to this length.
@@ -902,10 +904,13 @@ class Extractor {
   }
 
   // "final answer is X. I hope it is correct."
+  // Minerva's closing sentence: only in the last kHopeTailBytes of the text (a long reasoning
+  // that says it early and goes on is not finished; and a long text is not scanned to its start).
   void FinalAnswerHope() {
     size_t hi = s_.size();
+    const size_t floor = s_.size() > kHopeTailBytes ? s_.size() - kHopeTailBytes : 0;
     for (int n = 0; n < kPerRule; ++n) {
-      const size_t hope = RFindCI(s_, "i hope it is correct", 0, hi);
+      const size_t hope = RFindCI(s_, "i hope it is correct", floor, hi);
       if (hope == kNpos) return;
       hi = hope;
       const size_t lo = hope > 4096 ? hope - 4096 : 0;

@@ -111,6 +111,16 @@ TEST(Extract, OrderOfRulesIsDocumentedOrder) {
   EXPECT_EQ(FirstRule("we get 3 apples"), ExtractRule::kLastNumber);
 }
 
+// Minerva's "I hope it is correct" closes a response: said more than 4 KiB before the end, it is
+// not the answer, and the later box is.
+TEST(Extract, HopeSentenceCountsOnlyNearTheEnd) {
+  const std::string hope = "The final answer is $3$. I hope it is correct. ";
+  EXPECT_EQ(FirstRule(hope + std::string(4000, ' ') + "\\boxed{4}"), ExtractRule::kFinalAnswerHope);
+  EXPECT_EQ(First(hope + std::string(4000, ' ') + "\\boxed{4}"), "3");
+  EXPECT_EQ(FirstRule(hope + std::string(5000, ' ') + "\\boxed{4}"), ExtractRule::kBoxed);
+  EXPECT_EQ(First(hope + std::string(5000, ' ') + "\\boxed{4}"), "4");
+}
+
 TEST(Extract, FallbackCandidatesFollow) {
   std::vector<Candidate> c = All("first \\boxed{1} then step 2 \\boxed{x+} gives $7$ and 8.");
   ASSERT_GE(c.size(), 3u);
