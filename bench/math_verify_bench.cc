@@ -7,6 +7,10 @@
 //
 //   build/release/bench/math_verify_bench [min_seconds]
 //   build/release/bench/math_verify_bench --slowest N     (where the time goes, per pair)
+//   valgrind --tool=callgrind build/release/bench/math_verify_bench --count W
+//       (instructions per verification, which a noisy machine cannot disturb: three untimed passes
+//        over workload W = 0..3, in the order printed; divide CountPasses's inclusive count by the
+//        number of calls it prints)
 #include <time.h>
 
 #include <algorithm>
@@ -173,7 +177,35 @@ void PrintSlowest(const std::vector<Item>& pairs, size_t count) {
   std::printf("the %zu slowest take %.0f%% of the time\n\n", std::min(count, cost.size()), 100 * top / total);
 }
 
+// Three untimed passes over one workload, for counting instructions under callgrind.
+__attribute__((noinline)) size_t CountPasses(const std::vector<Item>& items,
+                                             const std::vector<rlvr::math::PreparedGold>* prepared) {
+  size_t sink = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      const rlvr::math::MathVerdict v =
+          prepared != nullptr
+              ? rlvr::math::VerifyMath(items[i].response, (*prepared)[i], items[i].options)
+              : rlvr::math::VerifyMath(items[i].response, items[i].gold, items[i].options);
+      sink += static_cast<size_t>(v.outcome);
+    }
+  }
+  return sink;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 2 && std::string(argv[1]) == "--count") {
+    const int workload = std::atoi(argv[2]);
+    const std::vector<Item> pairs = LoadPairs(RLVR_MATH_PAIRS_PATH);
+    std::vector<rlvr::math::PreparedGold> prepared;
+    for (const Item& p : pairs) prepared.push_back(rlvr::math::PrepareGold(p.gold, p.options));
+    const std::vector<Item> items = workload <= 1   ? pairs
+                                    : workload == 2 ? Synthetic(10000)
+                                                    : Synthetic(100000);
+    const size_t sink = CountPasses(items, workload == 1 ? &prepared : nullptr);
+    std::printf("workload %d: %zu calls in CountPasses (checksum %zu)\n", workload, 3 * items.size(), sink);
+    return 0;
+  }
   size_t slowest = 0;
   if (argc > 2 && std::string(argv[1]) == "--slowest") {
     slowest = static_cast<size_t>(std::atoi(argv[2]));
