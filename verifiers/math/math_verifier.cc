@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -77,11 +78,14 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
     out.failure = Make(Outcome::kInvalidGold, "", "gold answer is empty");
     return out;
   }
-  // The first rule's candidates first (usually enough); everything only if none of them parses.
-  // The first list is a prefix of the full one, so the texts tried are the same either way.
-  ExtractOptions first = options.extract;
-  first.stop_at_first_rule = true;
-  absl::StatusOr<std::vector<Candidate>> extracted = ExtractCandidates(gold, first);
+  // Extraction in widening stages as for a response (VerifyImpl): each list of candidates, and so
+  // of texts, is a prefix of the next, so the texts tried are the same either way.
+  ExtractOptions stages[3] = {options.extract, options.extract, options.extract};
+  stages[0].stop_at_first_rule = true;
+  stages[0].max_candidates = std::min(options.extract.max_candidates, 1);
+  stages[1].stop_at_first_rule = true;
+  size_t stage = 0;
+  absl::StatusOr<std::vector<Candidate>> extracted = ExtractCandidates(gold, stages[stage]);
   if (!extracted.ok()) {
     out.failure = Make(Outcome::kInvalidGold, "", absl::StrCat("gold: ", extracted.status().message()));
     return out;
@@ -130,13 +134,11 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
     if (first_error.empty()) {
       first_error = absl::StrCat("\"", Truncate(text, 80), "\": ", parsed.status().message());
     }
-    if (i + 1 == texts.size() && first.stop_at_first_rule) {
-      first.stop_at_first_rule = options.extract.stop_at_first_rule;
-      absl::StatusOr<std::vector<Candidate>> all = ExtractCandidates(gold, first);
-      if (all.ok()) {
-        std::vector<std::string> more = texts_of(*all);
-        if (more.size() > texts.size()) texts = std::move(more);
-      }
+    while (i + 1 == texts.size() && stage + 1 < std::size(stages)) {
+      absl::StatusOr<std::vector<Candidate>> wider = ExtractCandidates(gold, stages[++stage]);
+      if (!wider.ok()) break;
+      std::vector<std::string> more = texts_of(*wider);
+      if (more.size() > texts.size()) texts = std::move(more);
     }
   }
   out.failure = Make(Outcome::kInvalidGold, "",
