@@ -1,8 +1,8 @@
 #include "verifiers/math/math_verifier.h"
 
 #include <algorithm>
+#include <array>
 #include <exception>
-#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -71,6 +71,16 @@ bool IsPlainNumber(std::string_view text) {
   return true;
 }
 
+// Extraction in widening stages, each list of candidates a prefix of the next: the first
+// candidate alone (cheap on long texts), then the first rule's candidates, then everything.
+std::array<ExtractOptions, 3> ExtractionStages(const ExtractOptions& options) {
+  std::array<ExtractOptions, 3> stages = {options, options, options};
+  stages[0].stop_at_first_rule = true;
+  stages[0].max_candidates = std::min(options.max_candidates, 1);
+  stages[1].stop_at_first_rule = true;
+  return stages;
+}
+
 PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& options) {
   PreparedGold out;
   const std::string_view trimmed = TrimView(gold);
@@ -78,12 +88,8 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
     out.failure = Make(Outcome::kInvalidGold, "", "gold answer is empty");
     return out;
   }
-  // Extraction in widening stages as for a response (VerifyImpl): each list of candidates, and so
-  // of texts, is a prefix of the next, so the texts tried are the same either way.
-  ExtractOptions stages[3] = {options.extract, options.extract, options.extract};
-  stages[0].stop_at_first_rule = true;
-  stages[0].max_candidates = std::min(options.extract.max_candidates, 1);
-  stages[1].stop_at_first_rule = true;
+  // Each stage's list of texts is a prefix of the next one's, so the texts tried are the same.
+  const std::array<ExtractOptions, 3> stages = ExtractionStages(options.extract);
   size_t stage = 0;
   absl::StatusOr<std::vector<Candidate>> extracted = ExtractCandidates(gold, stages[stage]);
   if (!extracted.ok()) {
@@ -134,7 +140,7 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
     if (first_error.empty()) {
       first_error = absl::StrCat("\"", Truncate(text, 80), "\": ", parsed.status().message());
     }
-    while (i + 1 == texts.size() && stage + 1 < std::size(stages)) {
+    while (i + 1 == texts.size() && stage + 1 < stages.size()) {
       absl::StatusOr<std::vector<Candidate>> wider = ExtractCandidates(gold, stages[++stage]);
       if (!wider.ok()) break;
       std::vector<std::string> more = texts_of(*wider);
@@ -149,13 +155,8 @@ PreparedGold PrepareGoldImpl(std::string_view gold, const MathVerifyOptions& opt
 MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
                        const MathVerifyOptions& options) {
   if (!gold.parsed) return gold.failure;
-  // Extraction in widening stages, each list a prefix of the next: the first candidate alone
-  // (cheap on long texts), then the first rule's candidates, then everything. A stage runs only
-  // when none of the candidates before it parses.
-  ExtractOptions stages[3] = {options.extract, options.extract, options.extract};
-  stages[0].stop_at_first_rule = true;
-  stages[0].max_candidates = std::min(options.extract.max_candidates, 1);
-  stages[1].stop_at_first_rule = true;
+  // A stage runs only when none of the candidates before it parses.
+  const std::array<ExtractOptions, 3> stages = ExtractionStages(options.extract);
   std::vector<Candidate> candidates;
   std::string first_error;
   size_t tried = 0;
