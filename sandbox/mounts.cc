@@ -145,7 +145,7 @@ absl::StatusOr<MountPlan> MakeMountPlan(uint64_t scratch_bytes,
   return p;
 }
 
-int ApplyMountPlan(const MountPlan& p, SetupStep* failed) {
+int BuildRootTree(const MountPlan& p, SetupStep* failed) {
   // Stop our mounts from propagating back to the host (and the host's into us).
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     *failed = SetupStep::kMountPrivate;
@@ -185,6 +185,11 @@ int ApplyMountPlan(const MountPlan& p, SetupStep* failed) {
     int err = WriteWholeFile(f.path.c_str(), f.content, 0644);
     if (err != 0) return err;
   }
+  *failed = SetupStep::kNone;
+  return 0;
+}
+
+int EnterRoot(const MountPlan& p, SetupStep* failed) {
   *failed = SetupStep::kMountScratch;
   if (mount("tmpfs", p.stage_work.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, p.work_options.c_str()) != 0 ||
       mount("tmpfs", p.stage_tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, p.tmp_options.c_str()) != 0) {
@@ -209,6 +214,26 @@ int ApplyMountPlan(const MountPlan& p, SetupStep* failed) {
   }
   *failed = SetupStep::kNone;
   return 0;
+}
+
+int ApplyMountPlan(const MountPlan& p, SetupStep* failed) {
+  if (int err = BuildRootTree(p, failed); err != 0) return err;
+  return EnterRoot(p, failed);
+}
+
+int SealRootTemplate(const MountPlan& p) {
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV;
+  if (mount(nullptr, p.stage.c_str(), nullptr, flags, nullptr) != 0) return errno;
+  return 0;
+}
+
+int EnterRootTemplate(const MountPlan& p, SetupStep* failed) {
+  // The template's mounts came into this namespace locked (it belongs to a less privileged user
+  // namespace), and pivot_root refuses a locked new root: a recursive bind of the stage onto
+  // itself is an unlocked copy of the whole tree, still read-only.
+  *failed = SetupStep::kBindMount;
+  if (mount(p.stage.c_str(), p.stage.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return errno;
+  return EnterRoot(p, failed);
 }
 
 int MountScratch(const char* work_options, const char* tmp_options) {

@@ -68,7 +68,20 @@ void AddFileBind(MountPlan* plan, const std::string& source, const std::string& 
 std::string ScratchOptions(uint64_t bytes, bool sticky_world_writable);
 
 // Child side: builds the root and pivots into it. On failure sets *failed and returns errno.
+// The same as BuildRootTree then EnterRoot.
 int ApplyMountPlan(const MountPlan& plan, SetupStep* failed);
+
+// The two halves of ApplyMountPlan. BuildRootTree: a private mount tree, the root tmpfs on
+// `stage` with its directories, binds, links and /etc files. EnterRoot: /work, /tmp and /proc,
+// pivot_root into `stage`, the old root detached, / read-only.
+int BuildRootTree(const MountPlan& plan, SetupStep* failed);
+int EnterRoot(const MountPlan& plan, SetupStep* failed);
+
+// Pre-built roots (spawner.h). SealRootTemplate, once, after BuildRootTree in the template's
+// mount namespace: the stage becomes read-only. EnterRootTemplate, per run, in a copy of that
+// namespace: an unlocked bind of the stage, then EnterRoot.
+int SealRootTemplate(const MountPlan& plan);
+int EnterRootTemplate(const MountPlan& plan, SetupStep* failed);
 
 // Child side, in a fresh mount namespace of an already pivoted root (warm runs): fresh tmpfs on
 // /work and /tmp. Returns errno or 0.

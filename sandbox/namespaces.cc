@@ -64,6 +64,44 @@ absl::Status WriteIdMaps(pid_t pid, const IdMapping& m) {
   return WriteProcFile(pid, "gid_map", absl::StrCat(kSandboxGid, " ", m.outer_gid, " 1\n"));
 }
 
+namespace {
+
+// "<inside> <outside> 1\n" into buf (>= 32 bytes); returns the length. No allocation.
+size_t FormatOneIdMap(char* buf, unsigned inside, unsigned outside) {
+  char* p = buf;
+  for (unsigned v : {inside, outside}) {
+    char digits[12];
+    int n = 0;
+    do digits[n++] = static_cast<char>('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0) *p++ = digits[--n];
+    *p++ = ' ';
+  }
+  *p++ = '1';
+  *p++ = '\n';
+  return static_cast<size_t>(p - buf);
+}
+
+int WriteSelfFile(const char* path, const char* data, size_t size) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  ssize_t n = write(fd, data, size);
+  int err = n == static_cast<ssize_t>(size) ? 0 : (n < 0 ? errno : EIO);
+  close(fd);
+  return err;
+}
+
+}  // namespace
+
+int WriteOwnIdMaps(uid_t outer_uid, gid_t outer_gid) {
+  if (int err = WriteSelfFile("/proc/self/setgroups", "deny", 4); err != 0) return err;
+  char map[32];
+  size_t n = FormatOneIdMap(map, kSandboxUid, outer_uid);
+  if (int err = WriteSelfFile("/proc/self/uid_map", map, n); err != 0) return err;
+  n = FormatOneIdMap(map, kSandboxGid, outer_gid);
+  return WriteSelfFile("/proc/self/gid_map", map, n);
+}
+
 absl::Status ProbeNamespaces() {
   int pidfd = -1;
   pid_t pid = CloneWithPidfd(RunNamespaceFlags(), &pidfd);

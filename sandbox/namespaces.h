@@ -49,6 +49,12 @@ IdMapping HostIdMapping();
 // Parent side, after clone: writes /proc/<pid>/{setgroups,uid_map,gid_map}.
 absl::Status WriteIdMaps(pid_t pid, const IdMapping& mapping);
 
+// Child side, async-signal-safe, right after clone without a parent to write the maps: writes
+// /proc/self/{setgroups,uid_map,gid_map}, mapping kSandboxUid/Gid to `outer_uid`/`outer_gid`,
+// which must be the effective ids we were cloned with (the kernel lets a process map only
+// those). Returns errno or 0.
+int WriteOwnIdMaps(uid_t outer_uid, gid_t outer_gid);
+
 // Whether this process can create the namespaces of a run (a throwaway child tries it).
 // Returns the reason when it cannot.
 absl::Status ProbeNamespaces();

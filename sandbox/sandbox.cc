@@ -27,6 +27,7 @@
 #include "sandbox/namespaces.h"
 #include "sandbox/seccomp_policy.h"
 #include "sandbox/setup_recipe.h"
+#include "sandbox/spawner.h"
 #include "sandbox/supervisor.h"
 #include "sandbox/zygote_client.h"
 
@@ -54,7 +55,9 @@ std::string Mechanisms::Describe() const {
       "sandbox: running as ", root ? "root" : "non-root", "; namespaces ",
       namespaces ? "on" : "OFF", ", seccomp ", seccomp ? "on" : "OFF", ", cgroup ", cgroup_version,
       " (memory ", cgroup_memory ? "on" : "OFF", ", pids ", cgroup_pids ? "on" : "OFF", ", cpu ",
-      cgroup_cpu ? "on" : "OFF", "), landlock ", landlock ? "on" : "OFF", ", warm python ", warm_python ? "on" : "OFF", "\n");
+      cgroup_cpu ? "on" : "OFF", "), landlock ", landlock ? "on" : "OFF", ", warm python ", warm_python ? "on" : "OFF",
+      ", cold start from ", prebuilt_root ? "a pre-built root" : "scratch",
+      prebuilt_root ? (shared_cold_netns ? " (shared empty netns)" : " (own netns)") : "", "\n");
   for (const std::string& m : missing) absl::StrAppend(&out, "sandbox: not enabled: ", m, "\n");
   return out;
 }
@@ -318,6 +321,17 @@ class SandboxImpl : public Sandbox {
     const std::string zygote_path =
         options.zygote_path.empty() ? RLVR_SANDBOX_ZYGOTE_PATH : options.zygote_path;
     ASSIGN_OR_RETURN(base_mounts_, MakeMountPlan(32 << 20, {}, {zygote_path}));
+    if (options.prebuilt_root && mech_.root && a.version != "v2") {
+      absl::StatusOr<std::unique_ptr<Spawner>> sp = Spawner::Create(base_mounts_, mech_.landlock);
+      if (sp.ok()) {
+        spawner_ = *std::move(sp);
+        mech_.prebuilt_root = true;
+        mech_.shared_cold_netns = spawner_->shares_netns();
+      } else {
+        std::fprintf(stderr, "sandbox: cold runs build their root from scratch: %s\n",
+                     std::string(sp.status().message()).c_str());
+      }
+    }
     if (options.warm_python) {
       zygote_path_ = zygote_path;
       absl::StatusOr<std::unique_ptr<ZygoteClient>> z =
@@ -393,7 +407,9 @@ class SandboxImpl : public Sandbox {
     plan.envp.push_back(nullptr);
 
     const int64_t start = MonotonicNanos();
-    absl::StatusOr<Launched> launched = Launch(plan, lease->get());
+    CgroupSlot* slot = lease->get();
+    const bool prebuilt = spawner_ != nullptr && (slot == nullptr || !slot->self_join_fds().empty());
+    absl::StatusOr<Launched> launched = prebuilt ? spawner_->Spawn(plan, slot) : Launch(plan, slot);
     in.r = -1;  // closed below via the plan's copies
     close(plan.stdin_fd);
     close(out.w);
@@ -506,6 +522,7 @@ class SandboxImpl : public Sandbox {
   }
 
   NamespaceReleaser releaser_;
+  std::unique_ptr<Spawner> spawner_;
   Mechanisms mech_;
   sock_fprog seccomp_{};
   bool can_setgroups_ = false;

@@ -95,6 +95,8 @@ struct Mechanisms {
   std::string cgroup_version;   // "v2", "v1" or "none"
   bool cgroup_memory = false, cgroup_pids = false, cgroup_cpu = false;
   bool warm_python = false;
+  bool prebuilt_root = false;   // cold runs start from a pre-built root (spawner.h)
+  bool shared_cold_netns = false;  // … and share one empty network namespace (needs landlock)
   bool root = false;            // started as uid 0
   std::vector<std::string> missing;  // one line per mechanism not enabled, with the reason
   std::string Describe() const;      // multi-line summary for start-up logs
@@ -107,6 +109,9 @@ struct Options {
   bool warm_python = true;
   // The zygote binary; empty: the one built beside this library.
   std::string zygote_path;
+  // Cold runs as root start from a root built once (spawner.h); false: every cold run builds its
+  // root and network namespace from scratch (slower; what the benchmark compares against).
+  bool prebuilt_root = true;
 };
 
 class Sandbox {

@@ -1,6 +1,7 @@
 #include "sandbox/sandbox.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,6 +201,14 @@ TEST(SandboxTest, ZygoteOutlivesItsStartingThreadButNotItsProcess) {
   sandbox.reset();
 
   // A host process killed outright: its zygote and the warm run in flight do not survive it.
+  // (Zygotes already running belong to other sandboxes of this process, e.g. Shared().)
+  const std::vector<pid_t> earlier = DescendantsNamed(".rlvr-pyzygote");
+  auto new_ones = [&](std::vector<pid_t> pids) {
+    pids.erase(std::remove_if(pids.begin(), pids.end(),
+                              [&](pid_t p) { return std::count(earlier.begin(), earlier.end(), p) > 0; }),
+               pids.end());
+    return pids;
+  };
   pid_t host = fork();
   if (host == 0) {
     absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create({});
@@ -211,7 +220,7 @@ TEST(SandboxTest, ZygoteOutlivesItsStartingThreadButNotItsProcess) {
   std::vector<pid_t> zygote, run;
   for (int i = 0; i < 1000 && (zygote.empty() || run.empty()); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    zygote = DescendantsNamed(".rlvr-pyzygote");
+    zygote = new_ones(DescendantsNamed(".rlvr-pyzygote"));
     run = DescendantsNamed("rlvr-pyrun");
   }
   kill(host, SIGKILL);
@@ -377,6 +386,122 @@ TEST(SandboxTest, MechanismsAreReported) {
   EXPECT_TRUE(m.namespaces);
   EXPECT_TRUE(m.seccomp);
   EXPECT_FALSE(m.Describe().empty());
+  if (geteuid() == 0 && m.cgroup_version != "v2") {
+    EXPECT_TRUE(m.prebuilt_root);
+    EXPECT_EQ(m.shared_cold_netns, m.landlock);
+    EXPECT_NE(m.Describe().find("cold start from a pre-built root"), std::string::npos) << m.Describe();
+  }
+  if (geteuid() != 0) {
+    EXPECT_FALSE(m.prebuilt_root);
+  }
+}
+
+Sandbox& FromScratch() {
+  static Sandbox* s = [] {
+    Options o;
+    o.warm_python = false;
+    o.prebuilt_root = false;
+    absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create(o);
+    if (!sb.ok()) abort();
+    return sb->release();
+  }();
+  return *s;
+}
+
+// What a program can observe of its environment, minus what differs by design between a root
+// built per run and a pre-built one (mount ids, the owner of the root's files, groups).
+constexpr char kProbe[] = R"(
+import os, socket
+def err(f):
+    try:
+        f()
+        return 'ok'
+    except OSError as e:
+        return os.strerror(e.errno)
+def status(key):
+    return [l.split(':')[1].strip() for l in open('/proc/self/status') if l.startswith(key + ':')][0]
+mounts = sorted((l.split()[4], l.split(' - ')[1].split()[0], l.split()[5].split(',')[0])
+                for l in open('/proc/self/mountinfo'))
+print('ids', os.getuid(), os.geteuid(), os.getgid(), os.getegid())
+print('uid_map', open('/proc/self/uid_map').read().split())
+print('gid_map', open('/proc/self/gid_map').read().split())
+print('host', socket.gethostname(), os.getcwd(), os.getpid())
+print('mounts', mounts)
+for d in ['/', '/etc', '/dev', '/work', '/tmp']:
+    print(d, sorted(os.listdir(d)), oct(os.stat(d).st_mode))
+print('procs', sorted(p for p in os.listdir('/proc') if p.isdigit()))
+print('caps', status('CapEff'), status('CapPrm'), status('CapBnd'), status('NoNewPrivs'), status('Seccomp'))
+print('net', sorted(l.split(':')[0].strip() for l in list(open('/proc/net/dev'))[2:]))
+# Appending to /etc/passwd: EACCES from a pre-built root (the file belongs to an unmapped id),
+# EROFS from one built per run (the sandbox uid created it): denied either way.
+appended = err(lambda: open('/etc/passwd', 'a'))
+print('append', 'denied' if appended in (os.strerror(13), os.strerror(30)) else appended)
+print('writes', err(lambda: open('/x', 'w')), err(lambda: open('/etc/x', 'w')),
+      err(lambda: os.mkdir('/usr/x')), err(lambda: open('/dev/x', 'w')), err(lambda: open('/work/x', 'w')))
+print('env', sorted(os.environ.items()))
+print('passwd', open('/etc/passwd').read().split())
+)";
+
+TEST(SandboxTest, PrebuiltRootLooksLikeARootBuiltFromScratch) {
+  if (!Shared().mechanisms().prebuilt_root) GTEST_SKIP() << "no pre-built root here (not root, or cgroup v2)";
+  std::string seen[2];
+  for (int i = 0; i < 2; ++i) {
+    Sandbox& box = i == 0 ? Shared() : FromScratch();
+    absl::StatusOr<RunResult> r = box.Run(Python(kProbe, /*warm=*/false));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, RunStatus::kOk) << r->sandbox_error << r->stderr_data;
+    seen[i] = r->stdout_data;
+  }
+  EXPECT_EQ(seen[0], seen[1]);
+  EXPECT_NE(seen[0].find("ids 1000 1000 1000 1000\n"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find("caps 0000000000000000 0000000000000000 0000000000000000 1 2\n"), std::string::npos)
+      << seen[0];
+  EXPECT_NE(seen[0].find("net ['lo']\n"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find("append denied\n"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find("writes Read-only file system Read-only file system Read-only file system "
+                         "Read-only file system ok\n"),
+            std::string::npos)
+      << seen[0];
+  // Supplementary groups: none from a pre-built root (the spawner dropped them), the sandbox gid
+  // when the parent wrote the maps.
+  absl::StatusOr<RunResult> groups = Shared().Run(Python("import os\nprint(os.getgroups())\n", false));
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ(groups->stdout_data, "[]\n") << groups->stderr_data;
+}
+
+// Cold runs from many threads at once: every run is its own, and the threads that asked for them
+// keep their identity and namespaces (the spawner changes only its own threads).
+TEST(SandboxTest, ConcurrentColdRunsLeaveTheCallersAlone) {
+  auto ns = [](const char* which) { return std::filesystem::read_symlink(std::string("/proc/thread-self/ns/") + which); };
+  const auto net = ns("net"), mnt = ns("mnt"), user = ns("user");
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        RunSpec spec;
+        spec.argv = {"/bin/sh", "-c", "cat in.txt; echo $$; echo /proc/[0-9]*"};
+        const std::string token = std::to_string(t * 100 + i);
+        spec.files = {{"in.txt", token + "\n"}};
+        absl::StatusOr<RunResult> r = Shared().Run(spec);
+        if (r.ok() && r->status == RunStatus::kOk && r->stdout_data == token + "\n1\n/proc/1\n") {
+          ++good;
+        } else {
+          ADD_FAILURE() << (r.ok() ? r->sandbox_error + r->stderr_data + r->stdout_data : r.status().ToString());
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 40);
+  EXPECT_EQ(ns("net"), net);
+  EXPECT_EQ(ns("mnt"), mnt);
+  EXPECT_EQ(ns("user"), user);
+  uid_t r, e, s;
+  getresuid(&r, &e, &s);
+  EXPECT_EQ(e, geteuid());
+  EXPECT_EQ(r, e);
+  EXPECT_EQ(prctl(PR_GET_DUMPABLE), 1);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "sandbox/cgroups.h"
 #include "sandbox/credentials.h"
 #include "sandbox/landlock.h"
+#include "sandbox/namespaces.h"
 #include "sandbox/seccomp_policy.h"
 #include "sandbox/setup_step.h"
 
@@ -72,6 +73,7 @@ void RunChild(const ChildPlan& plan) {
     fail(SetupStep::kJoinCgroup, err);
   }
   auto wait_for_parent = [&](SetupStep step) {
+    if (plan.sync_fd < 0) return;
     char go = 0;
     ssize_t n;
     do n = read(plan.sync_fd, &go, 1);
@@ -80,14 +82,20 @@ void RunChild(const ChildPlan& plan) {
   };
   wait_for_parent(SetupStep::kWaitForParent);
 
-  // 3. The sandbox uid/gid, mapped now. Files we create must be owned by a mapped id. We keep
-  //    our capabilities in the new user namespace: its root (uid 0) is unmapped, so the kernel's
-  //    "root gives up uid 0" rule that clears them does not apply.
+  // 3. The sandbox uid/gid, mapped now (by the parent, or without one by ourselves: the spawner
+  //    cloned us with its effective ids set to the one outer id we map). Files we create must be
+  //    owned by a mapped id. We keep our capabilities in the new user namespace: its root (uid 0)
+  //    is unmapped, so the kernel's "root gives up uid 0" rule that clears them does not apply.
+  if (plan.sync_fd < 0) {
+    if (int err = WriteOwnIdMaps(plan.self_map_uid, plan.self_map_gid); err != 0) fail(SetupStep::kWriteIdMaps, err);
+  }
   SetupStep failed = SetupStep::kNone;
   if (int err = SwitchToSandboxIds(plan.can_setgroups, &failed); err != 0) fail(failed, err);
 
   // 4. The root: tmpfs, read-only binds, /dev, /etc, /work, /tmp; pivot_root; /proc.
-  if (int err = ApplyMountPlan(*plan.mounts, &failed); err != 0) fail(failed, err);
+  const int mount_err = plan.root_prebuilt ? EnterRootTemplate(*plan.mounts, &failed)
+                                           : ApplyMountPlan(*plan.mounts, &failed);
+  if (mount_err != 0) fail(failed, mount_err);
   if (sethostname("sandbox", 7) != 0) fail(SetupStep::kSetHostname, errno);
 
   // 5. Standard streams; every other inherited descriptor closes at exec.
@@ -109,7 +117,7 @@ void RunChild(const ChildPlan& plan) {
 
   // 9. In the run cgroup now, with a cgroup namespace rooted there (/proc/self/cgroup shows "/").
   wait_for_parent(SetupStep::kWaitForCgroup);
-  close(plan.sync_fd);
+  if (plan.sync_fd >= 0) close(plan.sync_fd);
   if (unshare(CLONE_NEWCGROUP) != 0) fail(SetupStep::kUnshareCgroup, errno);
 
   // 10. Limits, then nothing left to gain: no capabilities, no new privileges, the syscall filter.

@@ -23,7 +23,11 @@ struct ChildPlan {
     const std::string* content;
     mode_t mode;
   };
-  int sync_fd = -1;   // read end: the parent writes one byte once the id maps and cgroup are set
+  // Read end: the parent writes one byte once the id maps are written, one once the cgroup is
+  // joined. -1 (pre-built roots, spawner.h): no parent step; the child writes its own id maps.
+  int sync_fd = -1;
+  uid_t self_map_uid = 0;  // sync_fd < 0: the outer ids the child maps its own to
+  gid_t self_map_gid = 0;
   int error_fd = -1;  // write end, O_CLOEXEC: a SetupError on failure, EOF on successful execve
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   int extra_fd = -1;  // if >= 0, becomes fd 3 in the program (the zygote's control socket)
@@ -33,6 +37,9 @@ struct ChildPlan {
   // the call that started it (the zygote): it ends when its control socket closes instead.
   bool die_with_parent_thread = true;
   const MountPlan* mounts = nullptr;
+  // The child starts in a copy of a pre-built root's mount namespace (spawner.h): EnterRootTemplate
+  // instead of ApplyMountPlan.
+  bool root_prebuilt = false;
   std::vector<PlacedFile> files;
   bool apply_rlimits = true;
   RlimitPlan rlimits;

@@ -14,6 +14,7 @@ const char* SetupStepName(SetupStep step) {
     case SetupStep::kSignals: return "reset signal dispositions";
     case SetupStep::kUnshareCgroup: return "unshare cgroup namespace";
     case SetupStep::kJoinCgroup: return "join run cgroup";
+    case SetupStep::kWriteIdMaps: return "write own uid/gid map";
     case SetupStep::kMountPrivate: return "make mounts private";
     case SetupStep::kMountRootTmpfs: return "mount root tmpfs";
     case SetupStep::kMakeRootTree: return "create root directories";

@@ -45,6 +45,7 @@ enum class SetupStep : int32_t {
   kReadSpec,
   kStartInterpreter,
   kJoinCgroup,
+  kWriteIdMaps,
 };
 
 struct SetupError {

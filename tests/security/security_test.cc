@@ -58,6 +58,24 @@ Sandbox* MaybeShared() {
 
 Sandbox& Shared() { return *MaybeShared(); }
 
+// As root, cold runs start from a pre-built root (spawner.h); this sandbox builds every cold
+// run's root and network namespace from scratch instead, the path taken without root or with
+// cgroup v2 slots. Both face every attack.
+Sandbox& FromScratch() {
+  static Sandbox* s = [] {
+    Options o;
+    o.warm_python = false;
+    o.prebuilt_root = false;
+    absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create(o);
+    if (!sb.ok()) {
+      std::fprintf(stderr, "cannot create sandbox: %s\n", std::string(sb.status().message()).c_str());
+      abort();
+    }
+    return sb->release();
+  }();
+  return *s;
+}
+
 #define SKIP_WITHOUT_SANDBOX()                                                    \
   if (MaybeShared() == nullptr) {                                                 \
     GTEST_SKIP() << "no sandbox in this environment (weaker mode unavailable): " \
@@ -129,11 +147,19 @@ int HostProcessesNamed(const std::string& token) {
   return n;
 }
 
-class Attack : public ::testing::TestWithParam<bool> {
- protected:
-  void SetUp() override { SKIP_WITHOUT_SANDBOX(); }
+enum class Mode { kCold, kColdFromScratch, kWarm };
 
-  bool warm() const { return GetParam(); }
+class Attack : public ::testing::TestWithParam<Mode> {
+ protected:
+  void SetUp() override {
+    SKIP_WITHOUT_SANDBOX();
+    if (GetParam() == Mode::kColdFromScratch && !Shared().mechanisms().prebuilt_root) {
+      GTEST_SKIP() << "cold runs are built from scratch here already (Cold covers it)";
+    }
+  }
+
+  bool warm() const { return GetParam() == Mode::kWarm; }
+  Sandbox& Box() const { return GetParam() == Mode::kColdFromScratch ? FromScratch() : Shared(); }
 
   RunResult Py(const std::string& code, Limits limits = {}, std::vector<std::string> args = {}) {
     RunSpec spec;
@@ -143,7 +169,7 @@ class Attack : public ::testing::TestWithParam<bool> {
     spec.argv = {"main.py"};
     spec.argv.insert(spec.argv.end(), args.begin(), args.end());
     spec.limits = limits;
-    absl::StatusOr<RunResult> r = Shared().Run(spec);
+    absl::StatusOr<RunResult> r = Box().Run(spec);
     EXPECT_TRUE(r.ok()) << r.status();
     EXPECT_NE(r->status, RunStatus::kSandboxError) << r->sandbox_error;
     return r.ok() ? *r : RunResult{};
@@ -155,8 +181,13 @@ class Attack : public ::testing::TestWithParam<bool> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(ColdAndWarm, Attack, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Warm" : "Cold"; });
+INSTANTIATE_TEST_SUITE_P(ColdAndWarm, Attack,
+                         ::testing::Values(Mode::kCold, Mode::kColdFromScratch, Mode::kWarm),
+                         [](const auto& info) {
+                           return info.param == Mode::kWarm   ? "Warm"
+                                  : info.param == Mode::kCold ? "Cold"
+                                                              : "ColdFromScratch";
+                         });
 
 TEST_P(Attack, ForkBomb) {
   Limits l;
@@ -485,8 +516,30 @@ TEST_P(Attack, NothingPassesBetweenRuns) {
   ExpectHostClean();
 }
 
-// Two runs at once cannot talk: warm runs share the zygote's empty network namespace, where an
-// abstract unix socket would otherwise be a channel between them (Landlock scopes close it).
+// The root is read-only, whoever built it: a run cannot leave anything in it for the next one
+// (from a pre-built root, every run starts from the same template).
+TEST_P(Attack, RootStaysUnchangedAcrossRuns) {
+  const std::string token = Token("root");
+  const std::string listing =
+      "import os\nprint(sorted(os.listdir('/')), sorted(os.listdir('/etc')), sorted(os.listdir('/dev')))\n";
+  RunResult before = Py(listing);
+  RunResult attempt = Py(absl::StrCat(
+      "import os\n"
+      "def tr(f):\n    try:\n        f()\n        return 'DONE'\n    except OSError:\n        return 'no'\n"
+      "print(tr(lambda: open('/", token, "', 'w')), tr(lambda: os.mkdir('/etc/", token, "')),"
+      " tr(lambda: os.symlink('/work', '/dev/", token, "')), tr(lambda: open('/etc/hosts', 'a')),"
+      " tr(lambda: os.chmod('/etc/passwd', 0o666)), tr(lambda: os.rename('/etc/group', '/etc/g2')),"
+      " tr(lambda: os.unlink('/etc/ld.so.cache')), tr(lambda: os.rmdir('/tmp')))\n"));
+  EXPECT_EQ(attempt.stdout_data, "no no no no no no no no\n") << attempt.stderr_data;
+  RunResult after = Py(listing);
+  EXPECT_EQ(before.status, RunStatus::kOk) << before.stderr_data;
+  EXPECT_EQ(after.stdout_data, before.stdout_data);
+  EXPECT_EQ(after.stdout_data.find(token), std::string::npos);
+}
+
+// Two runs at once cannot talk: warm runs share the zygote's empty network namespace, and cold
+// runs from a pre-built root share one too, where an abstract unix socket would otherwise be a
+// channel between them (Landlock scopes close it).
 TEST_P(Attack, ConcurrentRunsCannotTalk) {
   const std::string name = Token("xrun");
   RunResult listener_result;
@@ -502,7 +555,8 @@ TEST_P(Attack, ConcurrentRunsCannotTalk) {
   listener.join();
   EXPECT_EQ(r.status, RunStatus::kOk) << r.stderr_data;
   EXPECT_EQ(r.stdout_data.find("CONNECTED"), std::string::npos) << r.stdout_data;
-  if (warm() && Shared().mechanisms().landlock) {
+  const bool shared_netns = warm() || (GetParam() == Mode::kCold && Shared().mechanisms().shared_cold_netns);
+  if (shared_netns && Shared().mechanisms().landlock) {
     // Same network namespace: the name is visible, and Landlock refuses it (EPERM).
     EXPECT_EQ(r.stdout_data, "refused 1\n");
   }
