@@ -1,5 +1,6 @@
 // Per-run overhead of the sandbox, side by side with plain fork/exec and bubblewrap, for
-// /bin/true and `python3 -c pass`; then runs/s with 2 concurrent callers. Prints one table.
+// /bin/true and `python3 -c pass`; then runs/s with 2 concurrent callers. Prints one table. As
+// root, cold runs start from a pre-built root; the "scratch" row builds each run's root instead.
 //
 //   rlvr_sandbox_bench [--runs N]     (N /bin/true runs per row; Python rows use N/4)
 #include <spawn.h>
@@ -111,6 +112,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   Sandbox& sandbox = **sb;
+  // The same sandbox without the pre-built root (spawner.h): every cold run builds its root and
+  // network namespace, as without root or with cgroup v2 slots.
+  rlvr::sandbox::Options scratch_options;
+  scratch_options.warm_python = false;
+  scratch_options.prebuilt_root = false;
+  absl::StatusOr<std::unique_ptr<Sandbox>> scratch_sb = Sandbox::Create(scratch_options);
+  if (!scratch_sb.ok()) {
+    std::fprintf(stderr, "sandbox: %s\n", std::string(scratch_sb.status().message()).c_str());
+    return 1;
+  }
+  Sandbox& scratch = **scratch_sb;
+  const bool prebuilt = sandbox.mechanisms().prebuilt_root;
   const bool have_bwrap = access("/usr/bin/bwrap", X_OK) == 0;
 
   RunSpec true_spec;
@@ -121,12 +134,13 @@ int main(int argc, char** argv) {
   py_cold.warm = false;
   RunSpec py_warm = py_cold;
   py_warm.warm = true;
-  auto run = [&](const RunSpec& spec) {
-    return [&sandbox, &spec] {
-      absl::StatusOr<rlvr::sandbox::RunResult> r = sandbox.Run(spec);
+  auto run_in = [](Sandbox& box, const RunSpec& spec) {
+    return [&box, &spec] {
+      absl::StatusOr<rlvr::sandbox::RunResult> r = box.Run(spec);
       return r.ok() && r->status == RunStatus::kOk;
     };
   };
+  auto run = [&](const RunSpec& spec) { return run_in(sandbox, spec); };
   auto plain_true = [] { return Spawn({"/bin/true"}); };
   auto bwrap_true = [] { return Spawn(Bwrap({"/bin/true"})); };
   auto plain_py = [] { return Spawn({"/usr/bin/python3", "-c", "pass"}); };
@@ -146,6 +160,7 @@ int main(int argc, char** argv) {
       {"python3 -c pass  bwrap", py_runs, bwrap_py, have_bwrap},
       {"python3 pass     rlvr cold", py_runs, run(py_cold), true},
       {"python3 pass     rlvr warm", runs, run(py_warm), sandbox.mechanisms().warm_python},
+      {"/bin/true        rlvr cold, scratch", runs, run_in(scratch, true_spec), prebuilt},
   };
   std::printf("interleaved rounds: %d (python rows every 4th; warm python every round)\n", runs);
   std::printf("\n%-36s %6s %11s %9s %9s %9s\n", "program / launcher", "runs", "median ms", "mean ms",
@@ -171,9 +186,13 @@ int main(int argc, char** argv) {
     std::printf("%-36s %6d %11.3f %9.3f %9.0f %9d\n", rows[i].name, rows[i].n, stats[i].median_ms,
                 stats[i].mean_ms, rps, stats[i].failures);
   }
-  std::printf("\ncold overhead over plain exec (/bin/true, median): rlvr %+.3f ms, bwrap %+.3f ms\n",
-              stats[2].median_ms - stats[0].median_ms,
+  std::printf("\ncold overhead over plain exec (/bin/true, median): rlvr %+.3f ms (%s), bwrap %+.3f ms\n",
+              stats[2].median_ms - stats[0].median_ms, prebuilt ? "pre-built root" : "root built per run",
               have_bwrap ? stats[1].median_ms - stats[0].median_ms : 0.0);
+  if (prebuilt) {
+    std::printf("cold overhead with the root built per run (scratch row): %+.3f ms\n",
+                stats[7].median_ms - stats[0].median_ms);
+  }
   if (sandbox.mechanisms().warm_python) {
     std::printf("warm python speed-up over bare `python3 -c pass` (median): %.1fx\n",
                 stats[3].median_ms / stats[6].median_ms);

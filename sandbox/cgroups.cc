@@ -42,15 +42,9 @@ std::string ReadSmallFile(const std::string& path) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-int64_t ReadInt(const std::string& path) {
-  int64_t v = -1;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadSmallFile(path)), &v)) return -1;
-  return v;
-}
-
-// Value of `key` in a "key value" per line file (memory.events, memory.oom_control, cpu.stat).
-int64_t ReadKeyed(const std::string& path, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(ReadSmallFile(path), '\n')) {
+// Value of `key` in "key value" lines (memory.events, memory.oom_control, cpu.stat), or 0.
+int64_t KeyedValue(const std::string& text, absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
     std::vector<absl::string_view> kv = absl::StrSplit(line, ' ');
     int64_t v;
     if (kv.size() == 2 && kv[0] == key && absl::SimpleAtoi(kv[1], &v)) return v;
@@ -139,6 +133,45 @@ void SweepStale(const std::string& parent) {
 
 CgroupSlot::~CgroupSlot() {
   for (int fd : join_fds_) close(fd);
+  for (const OpenControl& c : controls_) close(c.fd);
+}
+
+int CgroupSlot::ControlFd(const std::string& path, int flags) const {
+  for (const OpenControl& c : controls_) {
+    if (c.flags == flags && c.path == path) return c.fd;
+  }
+  int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd >= 0) controls_.push_back({path, flags, fd});
+  return fd;
+}
+
+std::string CgroupSlot::ReadControl(const std::string& path) const {
+  int fd = ControlFd(path, O_RDONLY);
+  if (fd < 0) return "";
+  char buf[4096];
+  ssize_t n = pread(fd, buf, sizeof(buf), 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+int64_t CgroupSlot::ReadControlInt(const std::string& path) const {
+  int64_t v = -1;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadControl(path)), &v)) return -1;
+  return v;
+}
+
+int64_t CgroupSlot::ReadControlKeyed(const std::string& path, const char* key) const {
+  return KeyedValue(ReadControl(path), key);
+}
+
+absl::Status CgroupSlot::WriteControl(const std::string& path, const std::string& value) const {
+  int fd = ControlFd(path, O_WRONLY);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("open ", path, ": ", strerror(errno)));
+  ssize_t n = pwrite(fd, value.data(), value.size(), 0);
+  if (n != static_cast<ssize_t>(value.size())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("write \"", value, "\" to ", path, ": ", n < 0 ? strerror(errno) : "short"));
+  }
+  return absl::OkStatus();
 }
 
 int JoinSelf(const int* fds, int count) {
@@ -166,21 +199,21 @@ absl::Status CgroupSlot::AddProcess(pid_t pid) {
 
 int64_t CgroupSlot::CpuNanos() const {
   if (cpu_.empty()) return -1;
-  if (v2_) return ReadKeyed(cpu_ + "/cpu.stat", "usage_usec") * 1000;
-  return ReadInt(cpu_ + "/cpuacct.usage");
+  if (v2_) return ReadControlKeyed(cpu_ + "/cpu.stat", "usage_usec") * 1000;
+  return ReadControlInt(cpu_ + "/cpuacct.usage");
 }
 
 int64_t CgroupSlot::PeakMemoryBytes() const {
   if (memory_.empty()) return -1;
-  if (v2_) return ReadInt(memory_ + "/memory.peak");
-  int64_t peak = ReadInt(memory_ + "/memory.max_usage_in_bytes");
+  if (v2_) return ReadControlInt(memory_ + "/memory.peak");
+  int64_t peak = ReadControlInt(memory_ + "/memory.max_usage_in_bytes");
   return peak < 0 ? -1 : std::max<int64_t>(0, peak - memory_baseline_);
 }
 
 bool CgroupSlot::OomKilled() const {
   if (memory_.empty()) return false;
-  if (v2_) return ReadKeyed(memory_ + "/memory.events", "oom_kill") > oom_baseline_;
-  return ReadKeyed(memory_ + "/memory.oom_control", "oom_kill") > oom_baseline_;
+  if (v2_) return ReadControlKeyed(memory_ + "/memory.events", "oom_kill") > oom_baseline_;
+  return ReadControlKeyed(memory_ + "/memory.oom_control", "oom_kill") > oom_baseline_;
 }
 
 std::unique_ptr<CgroupPool> CgroupPool::Create() {
@@ -323,28 +356,40 @@ absl::StatusOr<std::unique_ptr<CgroupSlot>> CgroupPool::Acquire(const CgroupLimi
   };
   if (!slot->memory_.empty()) {
     const uint64_t bytes = limits.memory_bytes == 0 ? (uint64_t{1} << 62) : limits.memory_bytes;
+    const std::string limit = absl::StrCat(bytes);
     if (v2_) {
-      if (absl::Status s = WriteFile(slot->memory_ + "/memory.max", absl::StrCat(bytes)); !s.ok()) {
-        return cleanup_on_error(s);
+      if (limit != slot->memory_limit_set_) {
+        if (absl::Status s = slot->WriteControl(slot->memory_ + "/memory.max", limit); !s.ok()) {
+          return cleanup_on_error(s);
+        }
+        slot->WriteControl(slot->memory_ + "/memory.swap.max", "0").IgnoreError();  // absent without swap
       }
-      WriteFile(slot->memory_ + "/memory.swap.max", "0").IgnoreError();  // absent without swap
-      slot->oom_baseline_ = ReadKeyed(slot->memory_ + "/memory.events", "oom_kill");
+      slot->oom_baseline_ = slot->ReadControlKeyed(slot->memory_ + "/memory.events", "oom_kill");
     } else {
-      if (absl::Status s = WriteFile(slot->memory_ + "/memory.limit_in_bytes", absl::StrCat(bytes));
-          !s.ok()) {
-        return cleanup_on_error(s);
+      if (limit != slot->memory_limit_set_) {
+        if (absl::Status s = slot->WriteControl(slot->memory_ + "/memory.limit_in_bytes", limit); !s.ok()) {
+          return cleanup_on_error(s);
+        }
       }
-      WriteFile(slot->memory_ + "/memory.max_usage_in_bytes", "0").IgnoreError();
-      slot->memory_baseline_ = std::max<int64_t>(0, ReadInt(slot->memory_ + "/memory.usage_in_bytes"));
-      slot->oom_baseline_ = ReadKeyed(slot->memory_ + "/memory.oom_control", "oom_kill");
+      slot->WriteControl(slot->memory_ + "/memory.max_usage_in_bytes", "0").IgnoreError();
+      slot->memory_baseline_ = std::max<int64_t>(0, slot->ReadControlInt(slot->memory_ + "/memory.usage_in_bytes"));
+      slot->oom_baseline_ = slot->ReadControlKeyed(slot->memory_ + "/memory.oom_control", "oom_kill");
     }
+    slot->memory_limit_set_ = limit;
   }
   if (!slot->pids_.empty()) {
     std::string max = limits.max_pids > 0 ? absl::StrCat(limits.max_pids) : "max";
-    if (absl::Status s = WriteFile(slot->pids_ + "/pids.max", max); !s.ok()) return cleanup_on_error(s);
+    if (max != slot->pids_max_set_) {
+      if (absl::Status s = slot->WriteControl(slot->pids_ + "/pids.max", max); !s.ok()) {
+        return cleanup_on_error(s);
+      }
+      slot->pids_max_set_ = max;
+    }
   }
   if (!slot->cpu_.empty() && !v2_) {
-    if (absl::Status s = WriteFile(slot->cpu_ + "/cpuacct.usage", "0"); !s.ok()) return cleanup_on_error(s);
+    if (absl::Status s = slot->WriteControl(slot->cpu_ + "/cpuacct.usage", "0"); !s.ok()) {
+      return cleanup_on_error(s);
+    }
   }
   return slot;
 }
@@ -352,10 +397,11 @@ absl::StatusOr<std::unique_ptr<CgroupSlot>> CgroupPool::Acquire(const CgroupLimi
 void CgroupPool::Release(std::unique_ptr<CgroupSlot> slot) {
   if (slot == nullptr) return;
   // A slot still holding processes (should not happen: the pid namespace is gone) is not reused.
-  for (const std::string* dir : {&slot->memory_, &slot->pids_, &slot->cpu_}) {
-    if (!dir->empty() && !absl::StripAsciiWhitespace(ReadSmallFile(*dir + "/cgroup.procs")).empty()) {
-      return;
-    }
+  // A run's processes are in every controller's cgroup of the slot, so one of them tells.
+  for (const std::string* dir : {&slot->pids_, &slot->memory_, &slot->cpu_}) {
+    if (dir->empty()) continue;
+    if (!absl::StripAsciiWhitespace(slot->ReadControl(*dir + "/cgroup.procs")).empty()) return;
+    break;
   }
   if (v2_) {
     // v2 counters (memory.peak) do not reset: remove the cgroup; a fresh one is made next time.

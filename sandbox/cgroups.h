@@ -57,8 +57,23 @@ class CgroupSlot {
  private:
   friend class CgroupPool;
   bool v2_ = false;
+  // The slot's control files stay open between runs (read and written at offset 0): a path
+  // lookup in cgroupfs costs as much as the read itself.
+  int ControlFd(const std::string& path, int flags) const;
+  std::string ReadControl(const std::string& path) const;
+  int64_t ReadControlInt(const std::string& path) const;
+  int64_t ReadControlKeyed(const std::string& path, const char* key) const;
+  absl::Status WriteControl(const std::string& path, const std::string& value) const;
+
   std::string memory_, pids_, cpu_;  // directories; empty when not used
   std::vector<int> join_fds_;         // see self_join_fds()
+  struct OpenControl {
+    std::string path;
+    int flags;
+    int fd;
+  };
+  mutable std::vector<OpenControl> controls_;
+  std::string memory_limit_set_, pids_max_set_;  // last values written (skipped when unchanged)
   int64_t oom_baseline_ = 0;
   int64_t memory_baseline_ = 0;
 };

@@ -14,7 +14,9 @@ namespace rlvr::sandbox {
 
 int DropBoundingSet() {
   for (int cap = 0; cap <= 63; ++cap) {
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return errno;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+    if (errno == EINVAL) break;  // past the kernel's last capability (they are numbered densely)
+    return errno;
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "sandbox/sandbox.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -233,8 +234,12 @@ class NamespaceReleaser {
   std::thread thread_;
 };
 
-// The mount namespace of `pid`, or -1 (best effort: the run works the same without it).
-int OpenMountNamespace(pid_t pid) {
+// The mount namespace of `pid`, or -1 (best effort: the run works the same without it). Asked of
+// the pidfd where the kernel can (6.11+: no path lookup in /proc), else through /proc.
+int OpenMountNamespace(pid_t pid, int pidfd) {
+  constexpr unsigned long kPidfdGetMntNamespace = _IO(0xFF, 3);  // PIDFD_GET_MNT_NAMESPACE
+  int fd = ioctl(pidfd, kPidfdGetMntNamespace, 0);
+  if (fd >= 0) return fd;
   const std::string path = absl::StrCat("/proc/", pid, "/ns/mnt");
   return open(path.c_str(), O_RDONLY | O_CLOEXEC);
 }
@@ -322,7 +327,7 @@ class SandboxImpl : public Sandbox {
         options.zygote_path.empty() ? RLVR_SANDBOX_ZYGOTE_PATH : options.zygote_path;
     ASSIGN_OR_RETURN(base_mounts_, MakeMountPlan(32 << 20, {}, {zygote_path}));
     if (options.prebuilt_root && mech_.root && a.version != "v2") {
-      absl::StatusOr<std::unique_ptr<Spawner>> sp = Spawner::Create(base_mounts_, mech_.landlock);
+      absl::StatusOr<std::unique_ptr<Spawner>> sp = Spawner::Create(base_mounts_, mech_.landlock, mech_.seccomp);
       if (sp.ok()) {
         spawner_ = *std::move(sp);
         mech_.prebuilt_root = true;
@@ -417,7 +422,7 @@ class SandboxImpl : public Sandbox {
     close(err.w);
     err.w = -1;
     if (!launched.ok()) return SandboxErrorResult(std::string(launched.status().message()));
-    const int mount_ns = OpenMountNamespace(launched->pid);
+    const int mount_ns = OpenMountNamespace(launched->pid, launched->pidfd);
     absl::Cleanup release_ns = [&] { releaser_.Release(mount_ns); };
     ColdWatcher watcher(launched->pid, launched->pidfd);
     if (launched->setup_error.has_value()) {

@@ -1,5 +1,6 @@
 #include "sandbox/sandbox.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -467,6 +468,22 @@ TEST(SandboxTest, PrebuiltRootLooksLikeARootBuiltFromScratch) {
   absl::StatusOr<RunResult> groups = Shared().Run(Python("import os\nprint(os.getgroups())\n", false));
   ASSERT_TRUE(groups.ok());
   EXPECT_EQ(groups->stdout_data, "[]\n") << groups->stderr_data;
+}
+
+// The host's own descriptors (many, in a busy server) are closed in the child before its limits
+// apply: a run with a small RLIMIT_NOFILE still sets up and sees only its standard streams.
+TEST(SandboxTest, HostDescriptorsDoNotCountAgainstTheRunsLimit) {
+  std::vector<int> host_fds;
+  for (int i = 0; i < 300; ++i) host_fds.push_back(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  for (bool warm : {false, true}) {
+    RunSpec spec = Python("import os\nprint(sorted(os.listdir('/proc/self/fd')))\n", warm);
+    spec.limits.open_files = 16;
+    absl::StatusOr<RunResult> r = Shared().Run(spec);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, RunStatus::kOk) << r->sandbox_error << r->stderr_data;
+    EXPECT_EQ(r->stdout_data, "['0', '1', '2', '3']\n") << "warm " << warm;  // 3: listdir's own
+  }
+  for (int fd : host_fds) close(fd);
 }
 
 // Cold runs from many threads at once: every run is its own, and the threads that asked for them

@@ -17,11 +17,19 @@ struct SeccompProgram {
   sock_fprog Fprog() const;
 };
 
-// Builds the policy. Errors: INTERNAL when libseccomp rejects a rule.
-absl::StatusOr<SeccompProgram> BuildSeccompProgram();
+// Which rules of the policy a program holds. kAll is the policy. It is also the union of the
+// other two: kSetup has the rules of what the sandbox's own set-up needs between clone and exec
+// (mount, umount2, pivot_root, unshare, setns, sethostname, namespace flags of clone, clone3);
+// kRest has everything else, which a spawner thread (spawner.h) installs on itself once, so
+// that its children inherit it and load only kSetup each (a filter's load costs ~40 us plus
+// ~1 us per rule).
+enum class SeccompRules { kAll, kSetup, kRest };
 
-// The process-wide program, built on first use (thread-safe). Never null after an OK status.
-absl::StatusOr<const SeccompProgram*> SharedSeccompProgram();
+// Builds the policy. Errors: INTERNAL when libseccomp rejects a rule.
+absl::StatusOr<SeccompProgram> BuildSeccompProgram(SeccompRules rules = SeccompRules::kAll);
+
+// The process-wide programs, built on first use (thread-safe). Never null after an OK status.
+absl::StatusOr<const SeccompProgram*> SharedSeccompProgram(SeccompRules rules = SeccompRules::kAll);
 
 // Child side, async-signal-safe: installs `prog` (needs PR_SET_NO_NEW_PRIVS first).
 // Returns errno or 0.

@@ -1,7 +1,6 @@
 #include "sandbox/setup_recipe.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 #include "sandbox/cgroups.h"
 #include "sandbox/credentials.h"
@@ -56,6 +56,18 @@ int PlaceFiles(const std::vector<ChildPlan::PlacedFile>& files) {
   return 0;
 }
 
+int CloseAllExcept(int first, int keep_a, int keep_b) {
+  if (keep_a > keep_b) std::swap(keep_a, keep_b);
+  int lo = first;
+  for (int keep : {keep_a, keep_b}) {
+    if (keep < lo) continue;
+    if (keep > lo && syscall(SYS_close_range, lo, keep - 1, 0) != 0) return errno;
+    lo = keep + 1;
+  }
+  if (syscall(SYS_close_range, lo, ~0U, 0) != 0) return errno;
+  return 0;
+}
+
 void RunChild(const ChildPlan& plan) {
   const int efd = plan.error_fd;
   auto fail = [efd](SetupStep step, int err) { ReportSetupErrorAndExit(efd, step, err); };
@@ -98,15 +110,14 @@ void RunChild(const ChildPlan& plan) {
   if (mount_err != 0) fail(failed, mount_err);
   if (sethostname("sandbox", 7) != 0) fail(SetupStep::kSetHostname, errno);
 
-  // 5. Standard streams; every other inherited descriptor closes at exec.
+  // 5. Standard streams; every other inherited descriptor closes now (a descriptor of the host
+  //    counts against RLIMIT_NOFILE until exec) but the error and sync pipes (close-on-exec).
   if (dup2(plan.stdin_fd, 0) < 0 || dup2(plan.stdout_fd, 1) < 0 || dup2(plan.stderr_fd, 2) < 0) {
     fail(SetupStep::kRedirectStdio, errno);
   }
   if (plan.extra_fd >= 0 && dup2(plan.extra_fd, 3) < 0) fail(SetupStep::kRedirectStdio, errno);
-  const unsigned first_closed = plan.extra_fd >= 0 ? 4 : 3;
-  if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    fail(SetupStep::kCloseFds, errno);
-  }
+  const int first_closed = plan.extra_fd >= 0 ? 4 : 3;
+  if (int err = CloseAllExcept(first_closed, efd, plan.sync_fd); err != 0) fail(SetupStep::kCloseFds, err);
 
   // 6. No capability can ever be regained: empty the bounding set while we still may.
   if (int err = DropBoundingSet(); err != 0) fail(SetupStep::kDropBoundingSet, err);

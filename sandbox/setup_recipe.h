@@ -57,6 +57,9 @@ struct ChildPlan {
 // Async-signal-safe helpers shared with the warm (zygote) path.
 int ResetSignals();
 int PlaceFiles(const std::vector<ChildPlan::PlacedFile>& files);
+// Closes every descriptor numbered `first` or above except `keep_a` and `keep_b` (-1: none).
+// Returns errno or 0.
+int CloseAllExcept(int first, int keep_a, int keep_b);
 
 }  // namespace rlvr::sandbox
 

@@ -4,16 +4,22 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <functional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/seccomp_policy.h"
 
 namespace rlvr::sandbox {
 namespace {
@@ -35,6 +41,34 @@ absl::Status OnOwnThread(const std::function<absl::Status()>& f) {
 
 int ChildEntry(void* plan) { RunChild(*static_cast<const ChildPlan*>(plan)); }
 
+// Mount points of the calling thread's namespace, in mount order (octal escapes left as is:
+// such a path is simply not matched).
+std::vector<std::string> MountPoints() {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/thread-self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, ' ');
+    if (f.size() > 4) out.push_back(f[4]);
+  }
+  return out;
+}
+
+bool IsAtOrUnder(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
+
+// Detaches what each run would copy and drop again: every host mount but / and /proc (a fully
+// visible procfs must be in the namespace when a run mounts its own) and the stage.
+void ThinTemplate(const std::string& stage) {
+  std::vector<std::string> points = MountPoints();
+  for (auto it = points.rbegin(); it != points.rend(); ++it) {
+    if (*it == "/" || IsAtOrUnder(*it, "/proc") || IsAtOrUnder(*it, stage)) continue;
+    umount2(it->c_str(), MNT_DETACH);  // fails harmlessly when a parent went first
+  }
+}
+
 }  // namespace
 
 struct Spawner::Request {
@@ -46,10 +80,18 @@ struct Spawner::Request {
 };
 
 absl::StatusOr<std::unique_ptr<Spawner>> Spawner::Create(const MountPlan& mounts, bool share_netns,
-                                                         int threads) {
+                                                         bool seccomp, int threads) {
   if (geteuid() != 0) return absl::FailedPreconditionError("pre-built root: needs root");
   std::unique_ptr<Spawner> sp(new Spawner());
   sp->share_netns_ = share_netns;
+  if (seccomp) {
+    absl::StatusOr<const SeccompProgram*> rest = SharedSeccompProgram(SeccompRules::kRest);
+    absl::StatusOr<const SeccompProgram*> setup = SharedSeccompProgram(SeccompRules::kSetup);
+    if (!rest.ok()) return rest.status();
+    if (!setup.ok()) return setup.status();
+    sp->rest_filter_ = (*rest)->Fprog();
+    sp->setup_filter_ = (*setup)->Fprog();
+  }
   Spawner* self = sp.get();
   // The template: the root built once in a mount namespace nobody lives in; its descriptor keeps
   // it alive.
@@ -58,6 +100,7 @@ absl::StatusOr<std::unique_ptr<Spawner>> Spawner::Create(const MountPlan& mounts
     SetupStep failed = SetupStep::kNone;
     if (int err = BuildRootTree(mounts, &failed); err != 0) return Errno(SetupStepName(failed), err);
     if (int err = SealRootTemplate(mounts); err != 0) return Errno("seal root read-only", err);
+    ThinTemplate(mounts.stage);
     self->template_mnt_ = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
     if (self->template_mnt_ < 0) return Errno("open /proc/thread-self/ns/mnt", errno);
     return absl::OkStatus();
@@ -106,6 +149,11 @@ void Spawner::Loop(int index) {
     if (unshare(CLONE_FS) != 0) return Errno("unshare(CLONE_FS)", errno);
     if (setns(template_mnt_, CLONE_NEWNS) != 0) return Errno("setns(template mount namespace)", errno);
     if (netns_ >= 0 && setns(netns_, CLONE_NEWNET) != 0) return Errno("setns(network namespace)", errno);
+    // This thread's share of the seccomp policy, for every child to inherit (this thread only:
+    // no TSYNC). Installed while we may (CAP_SYS_ADMIN), before giving up our ids.
+    if (rest_filter_.len > 0 && LoadSeccompProgram(rest_filter_) != 0) {
+      return Errno("seccomp (the rules set-up does not need)", errno);
+    }
     if (syscall(SYS_setgroups, 0, nullptr) != 0) return Errno("setgroups([])", errno);
     if (syscall(SYS_setresgid, -1, kHostNobody, -1) != 0) return Errno("setresgid", errno);
     if (syscall(SYS_setresuid, -1, kHostNobody, -1) != 0) return Errno("setresuid", errno);
@@ -157,6 +205,7 @@ absl::StatusOr<Launched> Spawner::Spawn(ChildPlan plan, CgroupSlot* slot) {
   plan.self_map_gid = kHostNobody;
   plan.can_setgroups = false;  // setgroups is denied to a self-mapped child; it has no groups
   plan.root_prebuilt = true;
+  if (plan.seccomp != nullptr) plan.seccomp = &setup_filter_;  // the rest came with the thread
   if (slot != nullptr) plan.cgroup_join_fds = slot->self_join_fds();
   Request r;
   r.plan = &plan;
