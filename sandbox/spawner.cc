@@ -91,6 +91,11 @@ struct Spawner::Request {
 absl::StatusOr<std::unique_ptr<Spawner>> Spawner::Create(const MountPlan& mounts, bool share_netns,
                                                          bool seccomp, int threads) {
   if (geteuid() != 0) return absl::FailedPreconditionError("pre-built root: needs root");
+  // A host that made itself undumpable keeps that choice (the spawner threads would undo it), and
+  // its cold runs are built from scratch.
+  if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1) {
+    return absl::FailedPreconditionError("pre-built root: the process is not dumpable (a child could not map its ids)");
+  }
   std::unique_ptr<Spawner> sp(new Spawner());
   sp->share_netns_ = share_netns;
   if (seccomp) {
@@ -167,7 +172,7 @@ void Spawner::Loop(int index) {
     if (syscall(SYS_setresgid, -1, kHostNobody, -1) != 0) return Errno("setresgid", errno);
     if (syscall(SYS_setresuid, -1, kHostNobody, -1) != 0) return Errno("setresuid", errno);
     // Changing ids made the process undumpable, which makes /proc/self root-owned: the child could
-    // not write its id maps. The host was dumpable before.
+    // not write its id maps. Create() checked that the host was dumpable.
     if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) return Errno("prctl(PR_SET_DUMPABLE)", errno);
     return absl::OkStatus();
   };
