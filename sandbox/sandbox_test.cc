@@ -470,6 +470,29 @@ TEST(SandboxTest, PrebuiltRootLooksLikeARootBuiltFromScratch) {
   EXPECT_EQ(groups->stdout_data, "[]\n") << groups->stderr_data;
 }
 
+// A host that made itself undumpable keeps it: its cold runs are built from scratch, and work.
+TEST(SandboxTest, UndumpableHostKeepsItsChoice) {
+  if (geteuid() != 0) GTEST_SKIP() << "the pre-built root is for root hosts";
+  pid_t child = fork();
+  if (child == 0) {
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    Options o;
+    o.warm_python = false;
+    absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create(o);
+    if (!sb.ok()) _exit(2);
+    if ((*sb)->mechanisms().prebuilt_root) _exit(3);
+    RunSpec spec;
+    spec.argv = {"/bin/sh", "-c", "echo ok"};
+    absl::StatusOr<RunResult> r = (*sb)->Run(spec);
+    if (!r.ok() || r->status != RunStatus::kOk || r->stdout_data != "ok\n") _exit(4);
+    _exit(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : 5);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 // The host's own descriptors (many, in a busy server) are closed in the child before its limits
 // apply: a run with a small RLIMIT_NOFILE still sets up and sees only its standard streams.
 TEST(SandboxTest, HostDescriptorsDoNotCountAgainstTheRunsLimit) {
