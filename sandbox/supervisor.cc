@@ -101,6 +101,7 @@ Supervised Supervise(int stdin_fd, std::string_view stdin_data, int stdout_fd, i
   const bool cgroup_cpu = slot != nullptr && slot->has_cpu();
   bool killed = false;
   int64_t drain_deadline = 0;
+  int64_t next_cpu_check = start_ns + kCpuPollMs * 1000000LL;  // first read one period in
 
   auto kill = [&] {
     if (!killed) watcher.Kill();
@@ -137,7 +138,11 @@ Supervised Supervise(int stdin_fd, std::string_view stdin_data, int stdout_fd, i
     }
     int ready = poll(fds, static_cast<nfds_t>(n), static_cast<int>(timeout_ms));
     if (ready < 0 && errno != EINTR) break;
-    const int64_t cpu = killed || s.exit.done ? -1
+    // The CPU counter every kCpuPollMs, not on every wake-up (output, exit): the total is
+    // checked again by Classify.
+    const bool check_cpu = !killed && !s.exit.done && MonotonicNanos() >= next_cpu_check;
+    if (check_cpu) next_cpu_check = MonotonicNanos() + kCpuPollMs * 1000000LL;
+    const int64_t cpu = !check_cpu             ? -1
                         : cgroup_cpu            ? slot->CpuNanos()
                         : watcher.host_pid() > 0 ? ProcCpuNanos(watcher.host_pid())
                                                  : -1;
