@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "sandbox/test_sandboxes.h"
 
 namespace rlvr::sandbox {
 namespace {
@@ -397,18 +398,6 @@ TEST(SandboxTest, MechanismsAreReported) {
   }
 }
 
-Sandbox& FromScratch() {
-  static Sandbox* s = [] {
-    Options o;
-    o.warm_python = false;
-    o.prebuilt_root = false;
-    absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create(o);
-    if (!sb.ok()) abort();
-    return sb->release();
-  }();
-  return *s;
-}
-
 // What a program can observe of its environment, minus what differs by design between a root
 // built per run and a pre-built one (mount ids, the owner of the root's files, groups).
 constexpr char kProbe[] = R"(
@@ -447,7 +436,7 @@ TEST(SandboxTest, PrebuiltRootLooksLikeARootBuiltFromScratch) {
   if (!Shared().mechanisms().prebuilt_root) GTEST_SKIP() << "no pre-built root here (not root, or cgroup v2)";
   std::string seen[2];
   for (int i = 0; i < 2; ++i) {
-    Sandbox& box = i == 0 ? Shared() : FromScratch();
+    Sandbox& box = i == 0 ? Shared() : FromScratchSandbox();
     absl::StatusOr<RunResult> r = box.Run(Python(kProbe, /*warm=*/false));
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, RunStatus::kOk) << r->sandbox_error << r->stderr_data;

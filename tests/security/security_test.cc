@@ -28,6 +28,7 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/test_sandboxes.h"
 
 namespace rlvr::sandbox {
 namespace {
@@ -57,24 +58,6 @@ Sandbox* MaybeShared() {
 }
 
 Sandbox& Shared() { return *MaybeShared(); }
-
-// As root, cold runs start from a pre-built root (spawner.h); this sandbox builds every cold
-// run's root and network namespace from scratch instead, the path taken without root or with
-// cgroup v2 slots. Both face every attack.
-Sandbox& FromScratch() {
-  static Sandbox* s = [] {
-    Options o;
-    o.warm_python = false;
-    o.prebuilt_root = false;
-    absl::StatusOr<std::unique_ptr<Sandbox>> sb = Sandbox::Create(o);
-    if (!sb.ok()) {
-      std::fprintf(stderr, "cannot create sandbox: %s\n", std::string(sb.status().message()).c_str());
-      abort();
-    }
-    return sb->release();
-  }();
-  return *s;
-}
 
 #define SKIP_WITHOUT_SANDBOX()                                                    \
   if (MaybeShared() == nullptr) {                                                 \
@@ -159,7 +142,9 @@ class Attack : public ::testing::TestWithParam<Mode> {
   }
 
   bool warm() const { return GetParam() == Mode::kWarm; }
-  Sandbox& Box() const { return GetParam() == Mode::kColdFromScratch ? FromScratch() : Shared(); }
+  // As root, cold runs start from a pre-built root (spawner.h); kColdFromScratch builds every
+  // cold run's root from scratch instead. Both face every attack.
+  Sandbox& Box() const { return GetParam() == Mode::kColdFromScratch ? FromScratchSandbox() : Shared(); }
 
   RunResult Py(const std::string& code, Limits limits = {}, std::vector<std::string> args = {}) {
     RunSpec spec;
