@@ -169,7 +169,11 @@ INSTANTIATE_TEST_SUITE_P(
         Pair{"$x = 3$", "3", Outcome::kCorrect},
         Pair{"I could not solve this problem.", "3", Outcome::kNoAnswer},
         Pair{"", "3", Outcome::kNoAnswer},
-        Pair{"AZYUK2A", "2", Outcome::kNoAnswer}));
+        Pair{"AZYUK2A", "2", Outcome::kNoAnswer},
+        // Scientific notation whose exponent is too long to hold: a value, never an error.
+        Pair{"77777777E777777777777774", "3", Outcome::kIncorrect},
+        Pair{"\\boxed{-7E777777777777774}", "3", Outcome::kIncorrect},
+        Pair{"\\boxed{7e777777777777777777777777}", "7e777777777777777777777777", Outcome::kCorrect}));
 
 TEST(MathVerifier, OutcomeNames) {
   EXPECT_EQ(OutcomeName(Outcome::kCorrect), "correct");

@@ -59,9 +59,9 @@ absl::StatusOr<Rational> Rational::FromDecimal(std::string_view text, int64_t ma
     ++i;
     bool eneg = false;
     if (i < text.size() && (text[i] == '-' || text[i] == '+')) eneg = text[i++] == '-';
+    // Every digit is consumed; the exponent saturates (the bit estimate below then refuses it).
     for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-      exp10 = exp10 * 10 + (text[i] - '0');
-      if (exp10 > 1'000'000'000) break;
+      exp10 = std::min<int64_t>(exp10 * 10 + (text[i] - '0'), 1'000'000'000'000);
     }
     if (eneg) exp10 = -exp10;
   }

@@ -68,6 +68,12 @@ TEST(RationalTest, FromDecimalErrors) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(r.status().message().find("1e100000"), std::string::npos);
+  // An exponent of any length is still a number, only too big to hold exactly.
+  for (const char* text : {"7e777777777777777777777774", "-77777777E777777777777774", "1e-99999999999"}) {
+    r = Rational::FromDecimal(text, 1 << 16);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << text << r.status();
+  }
 }
 
 TEST(ScalarTest, ExactArithmeticOnBigIntegers) {
