@@ -3,6 +3,7 @@
 // Any crash, sanitizer report, hang or kError verdict is a finding.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -35,7 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   const rlvr::math::MathVerdict v = rlvr::math::VerifyMath(response, gold, options);
-  if (v.outcome == rlvr::math::Outcome::kError) std::abort();
+  if (v.outcome == rlvr::math::Outcome::kError) {
+    std::fprintf(stderr, "error verdict: %s\n", v.reason.c_str());
+    std::abort();
+  }
   if (v.valid != (v.outcome == rlvr::math::Outcome::kCorrect ||
                   v.outcome == rlvr::math::Outcome::kIncorrect ||
                   v.outcome == rlvr::math::Outcome::kNoAnswer)) {
