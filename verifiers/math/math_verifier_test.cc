@@ -173,7 +173,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Scientific notation whose exponent is too long to hold: a value, never an error.
         Pair{"77777777E777777777777774", "3", Outcome::kIncorrect},
         Pair{"\\boxed{-7E777777777777774}", "3", Outcome::kIncorrect},
-        Pair{"\\boxed{7e777777777777777777777777}", "7e777777777777777777777777", Outcome::kCorrect}));
+        Pair{"\\boxed{7e777777777777777777777777}", "7e777777777777777777777777", Outcome::kCorrect},
+        // A one-character macro argument leaves a bare exponent: LaTeX's reading, never an error.
+        Pair{"\\dot0e0", "j", Outcome::kIncorrect},
+        Pair{"\\boxed{\\frac1e2}", "\\frac{2}{e}", Outcome::kCorrect}));
 
 TEST(MathVerifier, OutcomeNames) {
   EXPECT_EQ(OutcomeName(Outcome::kCorrect), "correct");

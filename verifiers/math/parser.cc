@@ -572,6 +572,44 @@ class Parser {
     return New(NodeKind::kSymbol, std::move(name));
   }
 
+  // Takes the first character of the current number or identifier as a one-character macro
+  // argument ("\\frac12": 1, then 2) and leaves the rest in place. A number whose rest is a bare
+  // exponent ("\\frac1e5") is re-read as LaTeX reads it: the letter e, then the signed digits.
+  std::string TakeFirstChar() {
+    Token& t = Mutable();
+    std::string first(1, t.text[0]);
+    t.text.erase(0, 1);
+    t.pos += 1;
+    if (t.kind == TokKind::kNumber && IsBareExponent(t.text) &&
+        ++bare_exponents_ <= kMaxBareExponents) {
+      // Each split inserts into the token vector (linear), so their number is capped;
+      // ParseNumber refuses any bare exponent left past the cap.
+      const int32_t at = t.pos;
+      std::string rest = t.text.substr(1);
+      t.kind = TokKind::kIdent;
+      t.text.resize(1);
+      std::vector<Token> more;
+      size_t digits = 0;
+      if (rest[0] == '+' || rest[0] == '-') {
+        more.push_back(Token{TokKind::kChar, rest.substr(0, 1), at + 1});
+        digits = 1;
+      }
+      more.push_back(Token{TokKind::kNumber, rest.substr(digits), at + 1 + static_cast<int32_t>(digits)});
+      toks_.insert(toks_.begin() + static_cast<std::ptrdiff_t>(pos_) + 1,
+                   std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+    return first;
+  }
+
+  // A number token left as "e5" by TakeFirstChar past its cap.
+  static bool IsBareExponent(std::string_view text) {
+    return !text.empty() && (text[0] == 'e' || text[0] == 'E');
+  }
+  static absl::Status BareExponentsExhausted() {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "more than ", kMaxBareExponents, " numbers split by one-character macro arguments"));
+  }
+
   // Raw text of a {...} group or a single token, for names and subscripts.
   std::string RawArg() {
     if (AtChar('{')) {
@@ -596,9 +634,7 @@ class Parser {
     }
     const Token& t = Peek();
     if ((t.kind == TokKind::kNumber || t.kind == TokKind::kIdent) && t.text.size() > 1) {
-      std::string first(1, t.text[0]);
-      Mutable().text.erase(0, 1);
-      return first;
+      return TakeFirstChar();
     }
     std::string out = t.kind == TokKind::kCommand ? "\\" + t.text : t.text;
     Next();
@@ -625,11 +661,9 @@ class Parser {
   absl::StatusOr<int32_t> ParseArg() {
     if (AtChar('{')) return ParseBraceGroup();
     const Token& t = Peek();
+    if (t.kind == TokKind::kNumber && IsBareExponent(t.text)) return BareExponentsExhausted();
     if (t.kind == TokKind::kNumber && t.text.size() > 1 && t.text[0] != '.') {
-      std::string first(1, t.text[0]);
-      Mutable().text.erase(0, 1);
-      Mutable().pos += 1;
-      return New(NodeKind::kNumber, first);
+      return New(NodeKind::kNumber, TakeFirstChar());
     }
     if (t.kind == TokKind::kIdent && t.text.size() > 1) return SplitIdentLetter();
     return ParsePrimary();
@@ -663,6 +697,7 @@ class Parser {
 
   absl::StatusOr<int32_t> ParseNumber() {
     std::string text = Peek().text;
+    if (IsBareExponent(text)) return BareExponentsExhausted();
     Next();
     uint8_t flags = 0;
     if (text.find_first_of(".e") != std::string::npos) flags |= kDecimal;
@@ -1019,8 +1054,11 @@ class Parser {
     return m;
   }
 
+  static constexpr int kMaxBareExponents = 64;
+
   std::vector<Token> toks_;
   size_t pos_ = 0;
+  int bare_exponents_ = 0;  // numbers re-read by TakeFirstChar
   const WorkBudget& budget_;
   Tree* tree_;
   int depth_ = 0;

@@ -50,6 +50,11 @@ TEST(ParserTest, Forms) {
       // Fractions, mixed numbers.
       {"\\frac{1}{2}", "(1/2)"},
       {"\\frac12", "(1/2)"},
+      // A one-character argument splits a number; a bare exponent left over is the letter e.
+      {"\\frac12e3", "((1/2)*e*3)"},
+      {"\\frac1e5", "((1/e)*5)"},
+      {"\\frac1E-5", "((1/e)-5)"},
+      {"\\dot0e0", "(\\dot{0}*e*0)"},
       {"\\dfrac{a}{b}", "(a/b)"},
       {"\\frac\\pi2", "(pi/2)"},
       {"2\\frac{1}{2}", "(2+(1/2))"},
@@ -241,6 +246,15 @@ TEST(ParserTest, Limits) {
   // Too many "\pm" to expand is kept as is, not exploded.
   Tree t6;
   EXPECT_TRUE(ParseMath("\\pm1\\pm1\\pm1\\pm1\\pm1\\pm1\\pm1\\pm1", WorkBudget(), &t6).ok());
+  // Re-reading a split number's bare exponent is capped: 64 parse, the 65th is a budget error.
+  std::string splits;
+  for (int i = 0; i < 64; ++i) splits += "+\\frac1e5";
+  Tree t7;
+  EXPECT_TRUE(ParseMath(splits, WorkBudget(), &t7).ok());
+  Tree t8;
+  st = ParseMath(splits + "+\\frac1e5", WorkBudget(), &t8);
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  EXPECT_NE(st.message().find("more than 64"), std::string::npos) << st;
 }
 
 TEST(ParserTest, AssignTargets) {
