@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -270,6 +271,20 @@ TEST(MathVerifier, OversizedResponseIsBudgetExceeded) {
   EXPECT_EQ(v.outcome, Outcome::kBudgetExceeded) << Show(v);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("limit is 1000"), std::string::npos) << v.reason;
+}
+
+TEST(MathVerifier, PeriodicFunctionOfAHugeNumberIsBudgetExceededNotMinutes) {
+  // Exact argument reduction of sec(11111111!) took MPFR minutes; now a budget verdict at once.
+  for (const auto& [response, gold] :
+       {std::pair<std::string, std::string>{"\\boxed{\\sec(11111111!)}", "1"},
+        {"\\boxed{1}", "\\sin(10^{400})"},
+        {"\\boxed{e^{i \\cdot 10^{400}}}", "1"}}) {
+    const MathVerdict v = V(response, gold);
+    EXPECT_EQ(v.outcome, Outcome::kBudgetExceeded) << response << " vs " << gold << ": " << Show(v);
+    EXPECT_NE(v.reason.find("too large to reduce"), std::string::npos) << v.reason;
+  }
+  // Below the cap the value is computed: sin(2^100) is not 1.
+  EXPECT_EQ(V("\\boxed{\\sin(2^{100})}", "1").outcome, Outcome::kIncorrect);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -282,10 +282,25 @@ void CMul(const Real& a, const Real& b, const Real& c, const Real& d, Real* re, 
   mpfr_set(re->get(), r.get(), MPFR_RNDN);
 }
 
-Scalar CExp(const Real& a, const Real& b) {
+// MPFR reduces a periodic function's argument exactly, at a cost that grows with the argument's
+// binary exponent (minutes for sin(10^(10^7))). Past 2^kMaxPeriodicExp the value is refused.
+constexpr mpfr_exp_t kMaxPeriodicExp = 1024;
+
+absl::Status CheckPeriodicArgument(const Real& x, std::string_view function) {
+  if (mpfr_regular_p(x.get()) && mpfr_get_exp(x.get()) > kMaxPeriodicExp) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(std::string(function), " of a number near 2^", static_cast<int64_t>(mpfr_get_exp(x.get())),
+                     ": past 2^", static_cast<int64_t>(kMaxPeriodicExp),
+                     " its argument is too large to reduce"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Scalar> CExp(const Real& a, const Real& b) {
   Real m, re, im;
   mpfr_exp(m.get(), a.get(), MPFR_RNDN);
   if (mpfr_zero_p(b.get())) return Scalar::RealValue(m);
+  RETURN_IF_ERROR(CheckPeriodicArgument(b, "exp of an imaginary part"));
   mpfr_sin_cos(im.get(), re.get(), b.get(), MPFR_RNDN);
   mpfr_mul(re.get(), re.get(), m.get(), MPFR_RNDN);
   mpfr_mul(im.get(), im.get(), m.get(), MPFR_RNDN);
@@ -749,6 +764,10 @@ absl::StatusOr<Scalar> ApplyFunction(std::string_view name, const Scalar& a,
       return Scalar::FromRational(std::move(q));
     }
     return Scalar::RealValue(r);
+  }
+  if (name == "sin" || name == "cos" || name == "tan" || name == "sec" || name == "csc" ||
+      name == "cot") {
+    RETURN_IF_ERROR(CheckPeriodicArgument(x, name));
   }
   if (name == "sin") {
     mpfr_sin(r.get(), x.get(), rn);
