@@ -58,7 +58,8 @@ std::string Mechanisms::Describe() const {
       " (memory ", cgroup_memory ? "on" : "OFF", ", pids ", cgroup_pids ? "on" : "OFF", ", cpu ",
       cgroup_cpu ? "on" : "OFF", "), landlock ", landlock ? "on" : "OFF", ", warm python ", warm_python ? "on" : "OFF",
       ", cold start from ", prebuilt_root ? "a pre-built root" : "scratch",
-      prebuilt_root ? (shared_cold_netns ? " (shared empty netns)" : " (own netns)") : "", "\n");
+      prebuilt_root ? (shared_cold_netns ? " (shared empty netns" : " (own netns") : "",
+      prebuilt_root ? (shared_cold_ipc ? ", shared ipc ns)" : ", own ipc ns)") : "", "\n");
   for (const std::string& m : missing) absl::StrAppend(&out, "sandbox: not enabled: ", m, "\n");
   return out;
 }
@@ -332,6 +333,7 @@ class SandboxImpl : public Sandbox {
         spawner_ = *std::move(sp);
         mech_.prebuilt_root = true;
         mech_.shared_cold_netns = spawner_->shares_netns();
+        mech_.shared_cold_ipc = spawner_->shares_ipcns();
       } else {
         std::fprintf(stderr, "sandbox: cold runs build their root from scratch: %s\n",
                      std::string(sp.status().message()).c_str());

@@ -97,6 +97,7 @@ struct Mechanisms {
   bool warm_python = false;
   bool prebuilt_root = false;   // cold runs start from a pre-built root (spawner.h)
   bool shared_cold_netns = false;  // … and share one empty network namespace (needs landlock)
+  bool shared_cold_ipc = false;    // … and one ipc namespace (needs seccomp, which denies SysV IPC)
   bool root = false;            // started as uid 0
   std::vector<std::string> missing;  // one line per mechanism not enabled, with the reason
   std::string Describe() const;      // multi-line summary for start-up logs

@@ -391,6 +391,7 @@ TEST(SandboxTest, MechanismsAreReported) {
   if (geteuid() == 0 && m.cgroup_version != "v2") {
     EXPECT_TRUE(m.prebuilt_root);
     EXPECT_EQ(m.shared_cold_netns, m.landlock);
+    EXPECT_EQ(m.shared_cold_ipc, m.seccomp);
     EXPECT_NE(m.Describe().find("cold start from a pre-built root"), std::string::npos) << m.Describe();
   }
   if (geteuid() != 0) {

@@ -93,6 +93,26 @@ constexpr Denied kDenied[] = {
     {"personality", "changing the ABI personality (e.g. disabling ASLR)"},
     {"nfsservctl", "obsolete"},
     {"clone3", "clone3 cannot be filtered on flags; glibc falls back to clone (ENOSYS below)"},
+    // System V IPC and POSIX message queues: a channel between runs that share an ipc namespace
+    // (spawner.h). POSIX semaphores and shared memory are files (sem_open, shm_open) and stay.
+    {"shmget", "System V shared memory"},
+    {"shmat", "System V shared memory"},
+    {"shmdt", "System V shared memory"},
+    {"shmctl", "System V shared memory"},
+    {"msgget", "System V message queues"},
+    {"msgsnd", "System V message queues"},
+    {"msgrcv", "System V message queues"},
+    {"msgctl", "System V message queues"},
+    {"semget", "System V semaphores"},
+    {"semop", "System V semaphores"},
+    {"semtimedop", "System V semaphores"},
+    {"semctl", "System V semaphores"},
+    {"mq_open", "POSIX message queues"},
+    {"mq_unlink", "POSIX message queues"},
+    {"mq_timedsend", "POSIX message queues"},
+    {"mq_timedreceive", "POSIX message queues"},
+    {"mq_notify", "POSIX message queues"},
+    {"mq_getsetattr", "POSIX message queues"},
 };
 
 }  // namespace

@@ -108,7 +108,7 @@ void RunChild(const ChildPlan& plan) {
   const int mount_err = plan.root_prebuilt ? EnterRootTemplate(*plan.mounts, &failed)
                                            : ApplyMountPlan(*plan.mounts, &failed);
   if (mount_err != 0) fail(failed, mount_err);
-  if (sethostname("sandbox", 7) != 0) fail(SetupStep::kSetHostname, errno);
+  if (!plan.shared_uts && sethostname("sandbox", 7) != 0) fail(SetupStep::kSetHostname, errno);
 
   // 5. Standard streams; every other inherited descriptor closes now (a descriptor of the host
   //    counts against RLIMIT_NOFILE until exec) but the error and sync pipes (close-on-exec).

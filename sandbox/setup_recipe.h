@@ -40,6 +40,9 @@ struct ChildPlan {
   // The child starts in a copy of a pre-built root's mount namespace (spawner.h): EnterRootTemplate
   // instead of ApplyMountPlan.
   bool root_prebuilt = false;
+  // The child stays in the spawner's uts namespace, whose host name is already "sandbox" (and which
+  // it cannot change: it does not own that namespace).
+  bool shared_uts = false;
   std::vector<PlacedFile> files;
   bool apply_rlimits = true;
   RlimitPlan rlimits;

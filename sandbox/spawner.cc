@@ -127,6 +127,24 @@ absl::StatusOr<std::unique_ptr<Spawner>> Spawner::Create(const MountPlan& mounts
       return absl::OkStatus();
     });
   }
+  // One uts namespace named "sandbox" for every run, and with seccomp (which denies System V IPC
+  // and POSIX message queues) one ipc namespace: a fresh ipc namespace costs ~0.1 ms per clone.
+  // Owned by the host's user namespace, neither can be changed from a run.
+  if (s.ok()) {
+    s = OnOwnThread([&]() -> absl::Status {
+      if (unshare(CLONE_NEWUTS | (seccomp ? CLONE_NEWIPC : 0)) != 0) {
+        return Errno("unshare(uts, ipc namespaces)", errno);
+      }
+      if (sethostname("sandbox", 7) != 0) return Errno("sethostname", errno);
+      self->utsns_ = open("/proc/thread-self/ns/uts", O_RDONLY | O_CLOEXEC);
+      if (self->utsns_ < 0) return Errno("open /proc/thread-self/ns/uts", errno);
+      if (seccomp) {
+        self->ipcns_ = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
+        if (self->ipcns_ < 0) return Errno("open /proc/thread-self/ns/ipc", errno);
+      }
+      return absl::OkStatus();
+    });
+  }
   if (!s.ok()) return s;
   {
     absl::MutexLock lock(&sp->mu_);
@@ -150,6 +168,8 @@ Spawner::~Spawner() {
   for (std::thread& t : threads_) t.join();
   if (template_mnt_ >= 0) close(template_mnt_);
   if (netns_ >= 0) close(netns_);
+  if (utsns_ >= 0) close(utsns_);
+  if (ipcns_ >= 0) close(ipcns_);
 }
 
 void Spawner::Loop(int index) {
@@ -163,6 +183,8 @@ void Spawner::Loop(int index) {
     if (unshare(CLONE_FS) != 0) return Errno("unshare(CLONE_FS)", errno);
     if (setns(template_mnt_, CLONE_NEWNS) != 0) return Errno("setns(template mount namespace)", errno);
     if (netns_ >= 0 && setns(netns_, CLONE_NEWNET) != 0) return Errno("setns(network namespace)", errno);
+    if (setns(utsns_, CLONE_NEWUTS) != 0) return Errno("setns(uts namespace)", errno);
+    if (ipcns_ >= 0 && setns(ipcns_, CLONE_NEWIPC) != 0) return Errno("setns(ipc namespace)", errno);
     // This thread's share of the seccomp policy, for every child to inherit (this thread only:
     // no TSYNC). Installed while we may (CAP_SYS_ADMIN), before giving up our ids.
     if (rest_filter_.len > 0 && LoadSeccompProgram(rest_filter_) != 0) {
@@ -190,7 +212,7 @@ void Spawner::Loop(int index) {
   }
   if (!s.ok()) return;
   char* stack_top = static_cast<char*>(stack) + kChildStackBytes;
-  const int ns_flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+  const int ns_flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | (ipcns_ >= 0 ? 0 : CLONE_NEWIPC) |
                        (netns_ >= 0 ? 0 : CLONE_NEWNET);
   for (;;) {
     Request* r;
@@ -225,6 +247,7 @@ absl::StatusOr<Launched> Spawner::Spawn(ChildPlan plan, CgroupSlot* slot) {
   plan.self_map_gid = kHostNobody;
   plan.can_setgroups = false;  // setgroups is denied to a self-mapped child; it has no groups
   plan.root_prebuilt = true;
+  plan.shared_uts = true;
   if (plan.seccomp != nullptr) plan.seccomp = &setup_filter_;  // the rest came with the thread
   if (slot != nullptr) plan.cgroup_join_fds = slot->self_join_fds();
   Request r;

@@ -548,6 +548,28 @@ TEST_P(Attack, ConcurrentRunsCannotTalk) {
   EXPECT_EQ(listener_result.stdout_data, "alone\n") << listener_result.stderr_data;
 }
 
+// System V IPC and POSIX message queues would be a channel between cold runs, which share one ipc
+// namespace (spawner.h): every entry point is denied (EPERM), in every mode. The host name is
+// "sandbox" and cannot be changed.
+TEST_P(Attack, SysVIpcMessageQueuesAndHostName) {
+  RunResult r = Py(
+      "import ctypes, socket\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+      "def show(name, rc):\n    print(name, rc, ctypes.get_errno())\n"
+      "show('shmget', libc.shmget(0x1234, 4096, 0o1666))\n"  // IPC_CREAT | 0666
+      "show('shmat', libc.syscall(30, 0, 0, 0))\n"
+      "show('msgget', libc.msgget(0x1234, 0o1666))\n"
+      "show('semget', libc.semget(0x1234, 1, 0o1666))\n"
+      "show('semop', libc.syscall(65, 0, 0, 0))\n"
+      "show('mq_open', libc.syscall(240, b'rlvr', 0o100 | 2, 0o600, 0))\n"  // O_CREAT | O_RDWR
+      "show('sethostname', libc.sethostname(b'mine', 4))\n"
+      "print(socket.gethostname())\n");
+  EXPECT_EQ(r.status, RunStatus::kOk) << r.stderr_data;
+  for (const char* what : {"shmget", "shmat", "msgget", "semget", "semop", "mq_open", "sethostname"}) {
+    EXPECT_NE(r.stdout_data.find(absl::StrCat(what, " -1 1\n")), std::string::npos) << what << "\n" << r.stdout_data;
+  }
+  EXPECT_NE(r.stdout_data.find("\nsandbox\n"), std::string::npos) << r.stdout_data;
+}
+
 // C++: the include path is evaluated inside the sandbox, where host files do not exist.
 TEST(CppAttack, IncludeHostFileAtCompileTime) {
   SKIP_WITHOUT_SANDBOX();
