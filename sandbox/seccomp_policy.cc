@@ -94,7 +94,7 @@ constexpr Denied kDenied[] = {
     {"nfsservctl", "obsolete"},
     {"clone3", "clone3 cannot be filtered on flags; glibc falls back to clone (ENOSYS below)"},
     // System V IPC and POSIX message queues: a channel between runs that share an ipc namespace
-    // (spawner.h). POSIX semaphores and shared memory are files (sem_open, shm_open) and stay.
+    // (spawner.h). POSIX semaphores and shared memory (sem_open, shm_open) are files, not syscalls.
     {"shmget", "System V shared memory"},
     {"shmat", "System V shared memory"},
     {"shmdt", "System V shared memory"},
