@@ -32,9 +32,9 @@ for pair in verifiers/math/math_fuzzer:verifiers/math/fuzz_regressions \
   regressions="${pair#*:}"
   corpus="build/fuzz/corpus/$(basename "$fuzzer")"
   mkdir -p "$corpus"
-  seeds=()
-  [[ -d "$regressions" ]] && seeds=("$regressions")
-  echo "-- $fuzzer (past findings: $( ((${#seeds[@]})) && find "$regressions" -type f | wc -l || echo 0))"
+  seeds=() past=0
+  if [[ -d "$regressions" ]]; then seeds=("$regressions"); past=$(find "$regressions" -type f | wc -l); fi
+  echo "-- $fuzzer (past findings: $past)"
   log="build/fuzz/artifacts/$(basename "$fuzzer").log"
   if ! "$fuzzer" "$corpus" "${seeds[@]}" -seed="${RLVR_FUZZ_SEED:-1}" \
       -max_total_time="${RLVR_FUZZ_SECONDS:-30}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
