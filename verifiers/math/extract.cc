@@ -363,11 +363,14 @@ std::string NormalizeNumber(std::string_view raw, bool decimal_comma) {
 // The last number in s[lo, hi), scanning backwards. Numbers glued to a letter, "_", "^" or "\" on
 // the left (a name like "AZYUK2A", a subscript) are skipped. Accepts thousands separators
 // (",", "{,}", ",\!", a space before a group of three digits), a decimal point or comma, a leading
-// "." or "-", a simple fraction "a/b" and a trailing "%" / "\%".
-std::optional<NumberToken> PrevNumber(std::string_view s, size_t lo, size_t hi, bool decimal_comma) {
+// "." or "-", a simple fraction "a/b" and a trailing "%" / "\%". With `stop`, a number whose last digit
+// lies before `stop` is not wanted: the search gives up there.
+std::optional<NumberToken> PrevNumber(std::string_view s, size_t lo, size_t hi, bool decimal_comma,
+                                      size_t stop = 0) {
   size_t i = std::min(hi, s.size());
   while (i > lo) {
     --i;
+    if (i < stop) return std::nullopt;
     if (!IsDigit(s[i])) continue;
     size_t end = i + 1;
     size_t b = i;
@@ -858,6 +861,22 @@ std::string FinishCandidate(std::string_view text) {
 // ---------------------------------------------------------------------------------------------------
 // Rules. Each appends at most kPerRule candidates, best first.
 
+// True when `s` has a capital A-J (every multiple-choice form ends in one). 32 bytes a step with AVX2.
+__attribute__((target("avx2"))) bool HasChoiceLetterAvx2(std::string_view s) {
+  size_t i = 0;
+  for (; i + 32 <= s.size(); i += 32) {
+    const __m256i x = _mm256_sub_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + i)),
+                                      _mm256_set1_epi8('A'));
+    // x <= 9 as unsigned bytes: 'A'..'J'.
+    const __m256i in_range = _mm256_cmpeq_epi8(_mm256_min_epu8(x, _mm256_set1_epi8(9)), x);
+    if (_mm256_movemask_epi8(in_range) != 0) return true;
+  }
+  for (; i < s.size(); ++i) {
+    if (s[i] >= 'A' && s[i] <= 'J') return true;
+  }
+  return false;
+}
+
 class Extractor {
  public:
   Extractor(std::string_view s, const ExtractOptions& options) : s_(s), options_(options) {
@@ -889,6 +908,21 @@ class Extractor {
  private:
   bool Full() const { return out_.size() >= static_cast<size_t>(options_.max_candidates); }
 
+  // False when the text has no 'w' in either case: every anchor with "answer" is then absent, and
+  // its search is skipped. Found once per text, with memchr.
+  bool MayHaveAnswer() {
+    if (has_w_ < 0) {
+      has_w_ = (memchr(s_.data(), 'w', s_.size()) != nullptr || memchr(s_.data(), 'W', s_.size()) != nullptr) ? 1 : 0;
+    }
+    return has_w_ == 1;
+  }
+
+  // False when the text has no capital A-J, so the choice rule has nothing to find.
+  bool MayHaveChoiceLetter() const {
+    if (HasAvx2()) return HasChoiceLetterAvx2(s_);
+    return std::any_of(s_.begin(), s_.end(), [](char c) { return c >= 'A' && c <= 'J'; });
+  }
+
   void Add(ExtractRule rule, std::string text, size_t begin, size_t end) {
     if (Full()) return;
     std::string t = FinishCandidate(text);
@@ -907,6 +941,7 @@ class Extractor {
   // Minerva's closing sentence: only in the last kHopeTailBytes of the text (a long reasoning
   // that says it early and goes on is not finished; and a long text is not scanned to its start).
   void FinalAnswerHope() {
+    if (!MayHaveAnswer()) return;  // the rule needs "final answer is"
     size_t hi = s_.size();
     const size_t floor = s_.size() > kHopeTailBytes ? s_.size() - kHopeTailBytes : 0;
     for (int n = 0; n < kPerRule; ++n) {
@@ -947,6 +982,7 @@ class Extractor {
   }
 
   void AnswerTag() {
+    if (!MayHaveAnswer()) return;
     const size_t open = RFindCI(s_, "<answer>", 0, s_.size());
     if (open == kNpos) return;
     const size_t begin = open + 8;
@@ -979,6 +1015,7 @@ class Extractor {
 
   // "final answer: X" / "The final answer is X" / "Final Answer: The largest $n$ is 34."
   void FinalAnswer() {
+    if (!MayHaveAnswer()) return;
     size_t hi = s_.size();
     for (int n = 0; n < kPerRule * 2 && !Full(); ++n) {
       const size_t fa = RFindCI(s_, "final answer", 0, hi);
@@ -1014,6 +1051,7 @@ class Extractor {
 
   // "answer: X", "the answer is X", "Answer $X$".
   void AnswerPrefix() {
+    if (!MayHaveAnswer()) return;
     size_t hi = s_.size();
     for (int n = 0; n < kPerRule * 2 && !Full(); ++n) {
       const size_t a = RFindCI(s_, "answer", 0, hi);
@@ -1045,6 +1083,7 @@ class Extractor {
 
   // Multiple-choice letters A-J: "answer is (B)", "answer: C", "option D", or a trailing "(B)".
   void Choice() {
+    if (!MayHaveChoiceLetter()) return;  // every form ends in a capital A-J
     auto letter_at = [&](size_t pos, size_t* end) -> char {
       size_t i = pos;
       if (StartsWithCI(s_, i, "\\text{") || StartsWithCI(s_, i, "\\mathrm{")) {
@@ -1067,6 +1106,7 @@ class Extractor {
     };
     // Anchored forms.
     for (std::string_view anchor : {"answer is", "answer:", "option is", "choice is"}) {
+      if (anchor.substr(0, 6) == "answer" && !MayHaveAnswer()) continue;
       const size_t a = RFindCI(s_, anchor, 0, s_.size());
       if (a == kNpos) continue;
       size_t pos = SkipAnchorMarkup(a + anchor.size());
@@ -1101,6 +1141,7 @@ class Extractor {
 
   // The last math environments and the last numbers, whichever end later first.
   void Unanchored() {
+    if (out_.size() + 1 == static_cast<size_t>(options_.max_candidates) && UnanchoredFirst()) return;
     std::vector<Candidate> found;
     found.reserve(5);
     if (options_.latex_env) {
@@ -1143,8 +1184,43 @@ class Extractor {
     for (Candidate& c : found) Add(c.rule, std::move(c.text), c.begin, c.end);
   }
 
+  // Unanchored() when one candidate is still wanted (the verifier's first extraction stage): the
+  // last environment run or the last number, whichever ends later, without searching for the
+  // earlier ones. False, having added nothing, when that candidate is rejected (empty, or found
+  // already): the full search then takes the next one.
+  bool UnanchoredFirst() {
+    std::optional<Candidate> env;
+    if (options_.latex_env) {
+      int probes = kMaxProbes;
+      const std::vector<Group> run = LastEnvRun(s_, 0, s_.size(), &probes, nullptr);
+      if (!run.empty()) {
+        std::string text = JoinGroups(s_, run);
+        if (run.size() == 1 && PercentFollows(s_, run[0].outer_end)) text += "%";
+        env = Candidate{ExtractRule::kLatexEnv, NormalizeIfNumber(text, false),
+                        run.back().outer_begin, run.front().outer_end};
+      }
+    }
+    std::optional<NumberToken> number;
+    if (options_.last_number) {
+      // A number whose last digit is inside the environment ends before it closes; on equal ends
+      // the environment goes first.
+      number = PrevNumber(s_, 0, s_.size(), true, env ? env->end : 0);
+      if (number && env && number->end <= env->end) number.reset();
+    }
+    const size_t before = out_.size();
+    if (number) {
+      Add(ExtractRule::kLastNumber, std::move(number->text), number->begin, number->end);
+    } else if (env) {
+      Add(env->rule, std::move(env->text), env->begin, env->end);
+    } else {
+      return true;  // nothing to find
+    }
+    return out_.size() > before;
+  }
+
   std::string_view s_;
   const ExtractOptions& options_;
+  int has_w_ = -1;  // MayHaveAnswer's memo: -1 not yet known
   std::vector<Candidate> out_;
 };
 

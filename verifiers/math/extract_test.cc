@@ -222,6 +222,53 @@ TEST(Extract, FirstCandidateAloneIsThePrefixOfEveryWiderStage) {
   EXPECT_EQ(First(big), "2");
 }
 
+// With one candidate wanted, the unanchored rule looks only for the last environment run and the
+// last number; it must pick what the full search puts first, and step aside when that candidate is
+// rejected (empty once cleaned up, or already found by an earlier rule).
+TEST(Extract, UnanchoredFirstCandidateIsTheFullSearchsFirst) {
+  const std::vector<std::string> texts = {
+      "we get $3$ apples and 5 oranges",       // the number ends later
+      "5 oranges, and $3$",                    // the environment ends later
+      "$12$",                                  // the number is inside the environment
+      "$x = 2$ or $x = 3$ so 4",               // a joined run, then a number
+      "$x = 2$ or $x = 3$",                    // a joined run
+      "costs $\\$$ 7 and 5 apples $\\$$",      // an environment cleaned up to nothing
+      "$28$ %",                                // a percent after the environment
+      "it is 40\\% of $y$",                    // a percent number before an environment
+      "x_2 y^3 a7 $\\$$",                      // numbers glued to names only
+      "no numbers here at all",
+      "1,000 and $2{,}000$ then 3 000",
+      "$$\\frac{1}{2}$$ is 0.5",
+  };
+  for (const std::string& text : texts) {
+    for (int wanted : {1, 2}) {
+      ExtractOptions some;
+      some.max_candidates = wanted;
+      ExtractOptions every;
+      const std::vector<Candidate> a = All(text, some), c = All(text, every);
+      ASSERT_LE(a.size(), c.size()) << text;
+      for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].text, c[i].text) << text;
+      EXPECT_EQ(a.size(), std::min<size_t>(c.size(), static_cast<size_t>(wanted))) << text;
+    }
+  }
+  EXPECT_EQ(First("we get $3$ apples and 5 oranges"), "5");
+  EXPECT_EQ(First("5 oranges, and $3$"), "3");
+  EXPECT_EQ(First("costs $\\$$ 7 and 5 apples $\\$$"), "5");
+}
+
+// The anchor rules skip their searches when a text cannot hold the anchor (no "w" for the
+// "answer" anchors, no capital A-J for a choice); texts that do hold them still match, in any case.
+TEST(Extract, AnchorsAreFoundInEitherCase) {
+  EXPECT_EQ(First("The ANSWER IS 12"), "12");
+  EXPECT_EQ(First("final Answer: 7"), "7");
+  EXPECT_EQ(First("<ANSWER>9</ANSWER>"), "9");
+  EXPECT_EQ(First("the answer is (C)"), "C");
+  EXPECT_EQ(First("so the option is D"), "D");
+  EXPECT_EQ(First("So it is (J)"), "J");
+  for (const Candidate& c : All("the option is d")) EXPECT_NE(c.rule, ExtractRule::kChoice);
+  for (const Candidate& c : All("we saw $x$")) EXPECT_NE(c.rule, ExtractRule::kAnswerPrefix);
+}
+
 TEST(Extract, SpansPointIntoTheInput) {
   const std::string text = "We have \\boxed{12} here";
   std::vector<Candidate> c = All(text);

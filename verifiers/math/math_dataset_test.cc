@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "verifiers/math/extract.h"
 #include "verifiers/math/math_verifier.h"
 
 namespace rlvr::math {
@@ -71,6 +72,40 @@ TEST(MathDataset, AgreesWithMathVerifyLabels) {
   for (int index : unlisted) {
     ADD_FAILURE() << "row " << index << " disagrees and is not listed in DISAGREEMENTS.md";
   }
+}
+
+
+// The verifier extracts in widening stages (the first candidate alone, the first rule's candidates,
+// everything) and relies on each list being a prefix of the next; the first stage takes shortcuts
+// (the unanchored rule looks for one candidate only, anchor searches are skipped when a text cannot
+// hold the anchor). Checked on every gold and answer of the dataset.
+TEST(MathDataset, ExtractionStagesArePrefixesOfEachOther) {
+  std::ifstream in(RLVR_MATH_PAIRS_PATH);
+  ASSERT_TRUE(in.good()) << "cannot read " << RLVR_MATH_PAIRS_PATH;
+  ExtractOptions one, rule, all;
+  one.stop_at_first_rule = rule.stop_at_first_rule = true;
+  one.max_candidates = 1;
+  int texts = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(row.is_discarded());
+    for (const char* field : {"gold", "pred"}) {
+      const std::string text = row[field].get<std::string>();
+      const auto a = ExtractCandidates(text, one), b = ExtractCandidates(text, rule),
+                 c = ExtractCandidates(text, all);
+      ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+      ++texts;
+      ASSERT_LE(a->size(), b->size()) << text;
+      ASSERT_LE(b->size(), c->size()) << text;
+      for (size_t i = 0; i < a->size(); ++i) EXPECT_EQ((*a)[i].text, (*b)[i].text) << text;
+      for (size_t i = 0; i < b->size(); ++i) EXPECT_EQ((*b)[i].text, (*c)[i].text) << text;
+      // A stage finds nothing only when the wider ones find nothing either.
+      EXPECT_EQ(a->empty(), c->empty()) << text;
+    }
+  }
+  EXPECT_EQ(texts, 2 * 269);
 }
 
 }  // namespace
