@@ -231,6 +231,7 @@ size_t RFindExact(std::string_view s, std::string_view needle, size_t lo, size_t
 size_t RFindBoxCommand(std::string_view s, size_t lo, size_t hi, size_t* len) {
   hi = std::min(hi, s.size());
   const auto is_cmd = [&](size_t p) {
+    if (s[p] != '\\') return false;
     if (s.compare(p, 6, "\\boxed") == 0) {
       *len = 6;
       return true;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -60,6 +61,32 @@ bool IsTextCommand(std::string_view n) {
       "mbox",   "mathrm", "mathsf", "mathtt", "emph",       "hbox",   "textup"};
   static const WordSet kSet(kText);
   return kSet.contains(n);
+}
+
+// Commands that lex to something other than a command token of their own name: delimiters and
+// relations, each to one token (kind, one char of text).
+struct SpecialToken {
+  TokKind kind;
+  char text;
+};
+
+const absl::flat_hash_map<std::string_view, SpecialToken>& SpecialCommands() {
+  static const auto* const kMap = new absl::flat_hash_map<std::string_view, SpecialToken>{
+      {"lvert", {TokKind::kChar, '|'}},        {"rvert", {TokKind::kChar, '|'}},
+      {"vert", {TokKind::kChar, '|'}},         {"mid", {TokKind::kChar, '|'}},
+      {"lbrace", {TokKind::kCommand, '{'}},    {"rbrace", {TokKind::kCommand, '}'}},
+      {"lbrack", {TokKind::kChar, '['}},       {"rbrack", {TokKind::kChar, ']'}},
+      {"le", {TokKind::kRel, kRelLe}},         {"leq", {TokKind::kRel, kRelLe}},
+      {"leqslant", {TokKind::kRel, kRelLe}},   {"leqq", {TokKind::kRel, kRelLe}},
+      {"ge", {TokKind::kRel, kRelGe}},         {"geq", {TokKind::kRel, kRelGe}},
+      {"geqslant", {TokKind::kRel, kRelGe}},   {"geqq", {TokKind::kRel, kRelGe}},
+      {"lt", {TokKind::kRel, kRelLt}},         {"gt", {TokKind::kRel, kRelGt}},
+      {"ne", {TokKind::kRel, kRelNe}},         {"neq", {TokKind::kRel, kRelNe}},
+      {"approx", {TokKind::kRel, kRelApprox}}, {"simeq", {TokKind::kRel, kRelApprox}},
+      {"sim", {TokKind::kRel, kRelApprox}},    {"equiv", {TokKind::kRel, kRelApprox}},
+      {"cong", {TokKind::kRel, kRelApprox}},   {"in", {TokKind::kRel, kRelIn}},
+  };
+  return *kMap;
 }
 
 class Lexer {
@@ -172,6 +199,12 @@ class Lexer {
 
   // Length of a thousands separator at `j` ("," "{,}" "\," "\!" ",\!" " " ...), 0 if none.
   size_t ThousandsSep(size_t j) const {
+    if (j >= in_.size()) return 0;
+    const char first = in_[j];  // every separator starts with one of these bytes
+    if (first != ',' && first != ' ' && first != '{' && first != '\\' && first != '\xc2' &&
+        first != '\xe2') {
+      return 0;
+    }
     std::string_view rest = in_.substr(j);
     static constexpr std::array<std::string_view, 9> kSeps = {
         "{,}", ",\\! ", ",\\!", ", \\!", "\\,", "\\!", "\\ ", ",", " "};
@@ -193,8 +226,8 @@ class Lexer {
 
   void Number() {
     const size_t start = i_;
-    std::string s;
-    while (i_ < in_.size() && IsDigit(in_[i_])) s += in_[i_++];
+    while (i_ < in_.size() && IsDigit(in_[i_])) ++i_;
+    std::string s(in_.substr(start, i_ - start));
     // Thousands groups: only after a 1-3 digit leading group that does not start with 0.
     if (!s.empty() && s.size() <= 3 && s[0] != '0') {
       while (true) {
@@ -332,35 +365,8 @@ class Lexer {
       }
       return absl::OkStatus();
     }
-    if (name == "lvert" || name == "rvert" || name == "vert" || name == "mid") {
-      Emit(TokKind::kChar, "|", start);
-      return absl::OkStatus();
-    }
-    if (name == "lbrace") name = "{";
-    if (name == "rbrace") name = "}";
-    if (name == "lbrack") {
-      Emit(TokKind::kChar, "[", start);
-      return absl::OkStatus();
-    }
-    if (name == "rbrack") {
-      Emit(TokKind::kChar, "]", start);
-      return absl::OkStatus();
-    }
-    if (name == "le" || name == "leq" || name == "leqslant" || name == "leqq") {
-      Emit(TokKind::kRel, std::string(1, kRelLe), start);
-    } else if (name == "ge" || name == "geq" || name == "geqslant" || name == "geqq") {
-      Emit(TokKind::kRel, std::string(1, kRelGe), start);
-    } else if (name == "lt") {
-      Emit(TokKind::kRel, std::string(1, kRelLt), start);
-    } else if (name == "gt") {
-      Emit(TokKind::kRel, std::string(1, kRelGt), start);
-    } else if (name == "ne" || name == "neq") {
-      Emit(TokKind::kRel, std::string(1, kRelNe), start);
-    } else if (name == "approx" || name == "simeq" || name == "sim" || name == "equiv" ||
-               name == "cong") {
-      Emit(TokKind::kRel, std::string(1, kRelApprox), start);
-    } else if (name == "in") {
-      Emit(TokKind::kRel, std::string(1, kRelIn), start);
+    if (const auto it = SpecialCommands().find(name); it != SpecialCommands().end()) {
+      Emit(it->second.kind, std::string(1, it->second.text), start);
     } else {
       Emit(TokKind::kCommand, std::string(name), start);
     }
