@@ -16,14 +16,14 @@ Rational::Rational(int64_t v) {
 }
 
 int64_t Rational::Bits() const {
-  return static_cast<int64_t>(mpz_sizeinbase(mpq_numref(q_), 2) +
-                              mpz_sizeinbase(mpq_denref(q_), 2));
+  return static_cast<int64_t>(mpz_sizeinbase(mpq_numref(get()), 2) +
+                              mpz_sizeinbase(mpq_denref(get()), 2));
 }
 
 std::string Rational::ToString() const {
   if (Bits() > 4096) return absl::StrCat("<rational of ", Bits(), " bits>");
-  std::string s(mpz_sizeinbase(mpq_numref(q_), 10) + mpz_sizeinbase(mpq_denref(q_), 10) + 3, '\0');
-  mpq_get_str(s.data(), 10, q_);
+  std::string s(mpz_sizeinbase(mpq_numref(get()), 10) + mpz_sizeinbase(mpq_denref(get()), 10) + 3, '\0');
+  mpq_get_str(s.data(), 10, get());
   s.resize(std::char_traits<char>::length(s.c_str()));
   return s;
 }

@@ -31,37 +31,66 @@ class Rational {
   explicit Rational(int64_t v);
   Rational(const Rational& o) {
     mpq_init(q_);
-    mpq_set(q_, o.q_);
+    mpq_set(q_, o.get());
   }
   Rational& operator=(const Rational& o) {
-    if (this != &o) mpq_set(q_, o.q_);
+    if (this != &o) mpq_set(get(), o.get());
     return *this;
   }
-  // A move takes the limbs instead of copying them; the moved-from value is valid, unspecified.
+  // A move takes the limbs, with no allocation: the moved-from value is left empty, and becomes 0
+  // again (allocating then) if it is used.
   Rational(Rational&& o) noexcept {
-    mpq_init(q_);
-    mpq_swap(q_, o.q_);
+    if (o.live_) {
+      q_[0] = o.q_[0];
+      o.live_ = false;
+    } else {
+      mpq_init(q_);
+    }
   }
   Rational& operator=(Rational&& o) noexcept {
-    mpq_swap(q_, o.q_);
+    if (this == &o) return *this;
+    if (!live_) {
+      if (o.live_) {
+        q_[0] = o.q_[0];
+        o.live_ = false;
+        live_ = true;
+        return *this;
+      }
+      Revive();
+    }
+    mpq_swap(q_, o.get());
     return *this;
   }
-  ~Rational() { mpq_clear(q_); }
+  ~Rational() {
+    if (live_) mpq_clear(q_);
+  }
 
   // Parses "123", "-1.25", "1.5e-3", "0.(3)" (repeating part in parentheses).
   static absl::StatusOr<Rational> FromDecimal(std::string_view text, int64_t max_bits);
 
-  mpq_ptr get() { return q_; }
-  mpq_srcptr get() const { return q_; }
-  int Sign() const { return mpq_sgn(q_); }
-  bool IsInteger() const { return mpz_cmp_ui(mpq_denref(q_), 1) == 0; }
+  mpq_ptr get() {
+    if (!live_) Revive();
+    return q_;
+  }
+  mpq_srcptr get() const {
+    if (!live_) Revive();
+    return q_;
+  }
+  int Sign() const { return mpq_sgn(get()); }
+  bool IsInteger() const { return mpz_cmp_ui(mpq_denref(get()), 1) == 0; }
   // Bits of numerator plus denominator.
   int64_t Bits() const;
-  bool operator==(const Rational& o) const { return mpq_equal(q_, o.q_) != 0; }
+  bool operator==(const Rational& o) const { return mpq_equal(get(), o.get()) != 0; }
   std::string ToString() const;
 
  private:
-  mpq_t q_;
+  void Revive() const {
+    mpq_init(q_);
+    live_ = true;
+  }
+
+  mutable mpq_t q_;
+  mutable bool live_ = true;  // false once moved from: q_ owns nothing and is not cleared
 };
 
 // RAII owner of an mpfr_t at kPrecBits.

@@ -43,6 +43,38 @@ Scalar Eval(const std::string& text, int64_t bits = 1 << 16) {
   return s.ok() ? *s : Scalar::Undefined();
 }
 
+// A move takes the limbs without allocating; the moved-from value must still behave as a value
+// (it reads as 0, and can be assigned, moved into and destroyed), which ASan checks in CI.
+TEST(RationalTest, MovedFromValuesStayUsable) {
+  Rational big;
+  ASSERT_EQ(mpq_set_str(big.get(), "123456789012345678901234567890/7", 10), 0);
+  Rational taken(std::move(big));
+  EXPECT_EQ(taken.ToString(), "123456789012345678901234567890/7");
+  EXPECT_EQ(big.Sign(), 0);  // NOLINT(bugprone-use-after-move): the contract under test
+  EXPECT_TRUE(big.IsInteger());
+  EXPECT_EQ(big.ToString(), "0");
+  Rational again(std::move(taken));
+  Rational from_empty(std::move(taken));  // moving an empty value gives 0
+  EXPECT_EQ(from_empty.ToString(), "0");
+  taken = Rational(5);  // move-assigning into an empty value
+  EXPECT_EQ(taken.ToString(), "5");
+  Rational copy_target(std::move(again));
+  again = copy_target;  // copy-assigning into an empty value
+  EXPECT_EQ(again.ToString(), "123456789012345678901234567890/7");
+  Rational swapped(9);
+  swapped = std::move(again);  // both live: the values trade places
+  EXPECT_EQ(swapped.ToString(), "123456789012345678901234567890/7");
+  Rational empty_source(std::move(copy_target));
+  Rational live(3);
+  live = std::move(copy_target);  // an empty source: the target's old value goes to it
+  EXPECT_EQ(live.ToString(), "0");
+  EXPECT_EQ(copy_target.ToString(), "3");
+  std::vector<Rational> many;
+  for (int k = 0; k < 100; ++k) many.emplace_back(k);  // reallocations move every element
+  EXPECT_EQ(many[99].ToString(), "99");
+  EXPECT_EQ(many[0].ToString(), "0");
+}
+
 TEST(RationalTest, FromDecimal) {
   struct {
     const char* text;
