@@ -120,7 +120,9 @@ class Comparer {
     const Node& g = g_.at(gi);
     const Node& p = p_.at(pi);
     if (Canon(true, gi, false) == Canon(false, pi, false)) return Yes("identical");
-    if (!options_.strict && Canon(true, gi, true) == Canon(false, pi, true)) {
+    // Renaming changes only symbol and function names: without any, the texts just compared.
+    if (!options_.strict && (HasNames(g_, gi) || HasNames(p_, pi)) &&
+        Canon(true, gi, true) == Canon(false, pi, true)) {
       return Yes("identical up to variable names");
     }
     // Text answers compare as normalized text.
@@ -655,6 +657,11 @@ class Comparer {
     ASSIGN_OR_RETURN(Scalar v, Evaluate(t, i, env, &budget_));
     constants_.emplace(key, v);
     return v;
+  }
+
+  // True when subtree `i` of `t` has a symbol or an unknown function, whose names renaming changes.
+  static bool HasNames(const Tree& t, int32_t i) {
+    return Contains(t, i, NodeKind::kSymbol) || Contains(t, i, NodeKind::kApply);
   }
 
   // Canonical(tree, i, rename) of the gold (`gold`) or answer tree, computed once per node.

@@ -51,97 +51,150 @@ class Printer {
       : tree_(tree), canonical_(canonical), rename_(rename) {}
 
   std::string Print(int32_t i) {
+    std::string out;
+    Append(i, &out);
+    return out;
+  }
+
+ private:
+  // Appends the text of subtree `i` to *out.
+  void Append(int32_t i, std::string* out) {
     const Node& n = tree_.at(i);
     switch (n.kind) {
       case NodeKind::kNumber:
-        return n.text;
+      case NodeKind::kConstant:
+        *out += n.text;
+        return;
       case NodeKind::kSymbol:
         if (rename_) {
           auto it = names_.find(n.text);
           if (it == names_.end()) {
             it = names_.emplace(n.text, absl::StrCat("v", names_.size())).first;
           }
-          return it->second;
+          *out += it->second;
+          return;
         }
-        return n.text;
-      case NodeKind::kConstant:
-        return n.text;
+        *out += n.text;
+        return;
       case NodeKind::kText:
-        return absl::StrCat("\"", n.text, "\"");
+        absl::StrAppend(out, "\"", n.text, "\"");
+        return;
       case NodeKind::kNeg:
-        return absl::StrCat("-(", Print(n.kids[0]), ")");
+        *out += "-(";
+        Append(n.kids[0], out);
+        *out += ')';
+        return;
       case NodeKind::kAdd:
-        return Joined(n, "+", canonical_, "(", ")");
+        Joined(n, "+", canonical_, "(", ")", out);
+        return;
       case NodeKind::kMul:
-        return Joined(n, "*", canonical_, "(", ")");
+        Joined(n, "*", canonical_, "(", ")", out);
+        return;
       case NodeKind::kSub:
-        return absl::StrCat("(", Print(n.kids[0]), "-", Print(n.kids[1]), ")");
+        Binary(n, "-", out);
+        return;
       case NodeKind::kDiv:
-        return absl::StrCat("(", Print(n.kids[0]), "/", Print(n.kids[1]), ")");
+        Binary(n, "/", out);
+        return;
       case NodeKind::kRatio:
-        return absl::StrCat("(", Print(n.kids[0]), ":", Print(n.kids[1]), ")");
+        Binary(n, ":", out);
+        return;
       case NodeKind::kPow:
-        return absl::StrCat("(", Print(n.kids[0]), "^", Print(n.kids[1]), ")");
+        Binary(n, "^", out);
+        return;
       case NodeKind::kPlusMinus:
-        if (n.kids.size() == 1) return absl::StrCat("(+-", Print(n.kids[0]), ")");
-        return absl::StrCat("(", Print(n.kids[0]), "+-", Print(n.kids[1]), ")");
+        if (n.kids.size() == 1) {
+          *out += "(+-";
+          Append(n.kids[0], out);
+          *out += ')';
+          return;
+        }
+        Binary(n, "+-", out);
+        return;
       case NodeKind::kPercent:
-        return absl::StrCat(Print(n.kids[0]), "%");
+        Append(n.kids[0], out);
+        *out += '%';
+        return;
       case NodeKind::kFactorial:
-        return absl::StrCat("(", Print(n.kids[0]), ")!");
+        *out += '(';
+        Append(n.kids[0], out);
+        *out += ")!";
+        return;
       case NodeKind::kFunc:
       case NodeKind::kApply:
-        return absl::StrCat(n.kind == NodeKind::kApply && rename_ ? std::string("f") : n.text,
-                            Joined(n, ",", false, "(", ")"));
+        *out += n.kind == NodeKind::kApply && rename_ ? std::string_view("f") : std::string_view(n.text);
+        Joined(n, ",", false, "(", ")", out);
+        return;
       case NodeKind::kTuple:
-        return Joined(n, ",", false, "(", ")");
+        Joined(n, ",", false, "(", ")", out);
+        return;
       case NodeKind::kSet:
-        return Joined(n, ",", canonical_, "{", "}");
+        Joined(n, ",", canonical_, "{", "}", out);
+        return;
       case NodeKind::kList:
-        return Joined(n, ",", canonical_, "", "");
+        Joined(n, ",", canonical_, "", "", out);
+        return;
       case NodeKind::kInterval:
-        return absl::StrCat((n.flags & kLeftOpen) ? "(" : "[", Print(n.kids[0]), ",",
-                            Print(n.kids[1]), (n.flags & kRightOpen) ? ")" : "]");
+        *out += (n.flags & kLeftOpen) ? '(' : '[';
+        Append(n.kids[0], out);
+        *out += ',';
+        Append(n.kids[1], out);
+        *out += (n.flags & kRightOpen) ? ')' : ']';
+        return;
       case NodeKind::kUnion:
-        return Joined(n, " U ", canonical_, "", "");
-      case NodeKind::kMatrix: {
-        std::string s = "[";
+        Joined(n, " U ", canonical_, "", "", out);
+        return;
+      case NodeKind::kMatrix:
+        *out += '[';
         for (int32_t r = 0; r < n.rows; ++r) {
-          if (r) s += "; ";
+          if (r) *out += "; ";
           for (int32_t c = 0; c < n.cols; ++c) {
-            if (c) s += ", ";
-            s += Print(n.kids[static_cast<size_t>(r * n.cols + c)]);
+            if (c) *out += ", ";
+            Append(n.kids[static_cast<size_t>(r * n.cols + c)], out);
           }
         }
-        absl::StrAppend(&s, "]");
-        return s;
-      }
-      case NodeKind::kRelation: {
-        std::string s = Print(n.kids[0]);
+        *out += ']';
+        return;
+      case NodeKind::kRelation:
+        Append(n.kids[0], out);
         for (size_t k = 1; k < n.kids.size(); ++k) {
-          s += RelText(n.text[k - 1]);
-          s += Print(n.kids[k]);
+          *out += RelText(n.text[k - 1]);
+          Append(n.kids[k], out);
         }
-        return s;
-      }
+        return;
     }
-    return "?";
+    *out += '?';
   }
 
- private:
-  std::string Joined(const Node& n, const char* sep, bool sort, const char* open,
-                     const char* close) {
-    std::vector<std::string> parts;
-    parts.reserve(n.kids.size());
-    for (int32_t k : n.kids) parts.push_back(Print(k));
-    if (sort) std::sort(parts.begin(), parts.end());
-    std::string s = open;
-    for (size_t k = 0; k < parts.size(); ++k) {
-      if (k) s += sep;
-      s += parts[k];
+  // "(a op b)".
+  void Binary(const Node& n, const char* op, std::string* out) {
+    *out += '(';
+    Append(n.kids[0], out);
+    *out += op;
+    Append(n.kids[1], out);
+    *out += ')';
+  }
+
+  // The children between `open` and `close`, separated by `sep`; in sorted order when `sort`.
+  void Joined(const Node& n, const char* sep, bool sort, const char* open, const char* close,
+              std::string* out) {
+    *out += open;
+    if (!sort || n.kids.size() < 2) {
+      for (size_t k = 0; k < n.kids.size(); ++k) {
+        if (k) *out += sep;
+        Append(n.kids[k], out);
+      }
+      *out += close;
+      return;
     }
-    absl::StrAppend(&s, close);
-    return s;
+    std::vector<std::string> parts(n.kids.size());
+    for (size_t k = 0; k < n.kids.size(); ++k) Append(n.kids[k], &parts[k]);
+    std::sort(parts.begin(), parts.end());
+    for (size_t k = 0; k < parts.size(); ++k) {
+      if (k) *out += sep;
+      *out += parts[k];
+    }
+    *out += close;
   }
 
   const Tree& tree_;

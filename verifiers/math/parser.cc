@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1309,17 +1310,19 @@ class MatrixFolder {
 };
 
 // "1000,99" / "1,22" / "0,111": a decimal comma when the whole answer is one such number and the
-// part after the comma cannot be a thousands group.
-std::string DecimalComma(std::string_view text) {
+// part after the comma cannot be a thousands group. Returns the rewritten answer, or nothing when
+// the answer stays as it is.
+std::optional<std::string> DecimalComma(std::string_view text) {
+  if (text.find(',') == std::string_view::npos) return std::nullopt;
   std::string s;
   for (char c : text) {
     if (c != '$' && c != ' ') s += c;
   }
   size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
   const size_t comma = s.find(',');
-  if (comma == std::string::npos || comma == i) return std::string(text);
+  if (comma == std::string::npos || comma == i) return std::nullopt;
   for (size_t k = i; k < s.size(); ++k) {
-    if (k != comma && (s[k] < '0' || s[k] > '9')) return std::string(text);
+    if (k != comma && (s[k] < '0' || s[k] > '9')) return std::nullopt;
   }
   const size_t int_len = comma - i;
   const size_t frac_len = s.size() - comma - 1;
@@ -1328,7 +1331,7 @@ std::string DecimalComma(std::string_view text) {
     s[comma] = '.';
     return s;
   }
-  return std::string(text);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -1357,7 +1360,8 @@ absl::Status ParseMath(std::string_view text, const WorkBudget& budget, Tree* tr
     return absl::ResourceExhaustedError(absl::StrCat("answer is ", text.size(),
                                                      " bytes; limit is ", budget.max_input_bytes));
   }
-  const std::string normalized = DecimalComma(text);
+  const std::optional<std::string> decimal = DecimalComma(text);
+  const std::string_view normalized = decimal ? std::string_view(*decimal) : text;
   ASSIGN_OR_RETURN(std::vector<Token> toks, internal::Lex(normalized, budget.max_nodes));
   tree->Reserve(tree->size() + std::min<size_t>(toks.size() * 2, static_cast<size_t>(std::max<int64_t>(budget.max_nodes, 0))));
   Parser parser(std::move(toks), budget, tree);
