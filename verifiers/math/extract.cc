@@ -250,7 +250,13 @@ size_t RFindBoxCommand(std::string_view s, size_t lo, size_t hi, size_t* len) {
     size_t rest = 0;
     const size_t at = RFindBlocksAvx2(s, BoxCommandMask{}, lo, top, &rest, is_cmd);
     if (at != kNpos) return at;
-    hi = rest;  // the starts [lo, rest) remain
+    // The starts [lo, rest) remain, fewer than one block: try each backslash.
+    for (size_t p = rest; p > lo;) {
+      p = RFindByte(s, '\\', lo, p);
+      if (p == kNpos) return kNpos;
+      if (is_cmd(p)) return p;
+    }
+    return kNpos;
   }
   const size_t a = RFindExact(s, "\\boxed", lo, hi);
   const size_t b = RFindExact(s, "\\fbox", lo, hi);
@@ -447,6 +453,13 @@ std::string NormalizeIfNumber(std::string_view text, bool decimal_comma) {
   if (text.empty() || !(IsDigit(text.front()) || text.front() == '-' || text.front() == '.') ||
       !(IsDigit(text.back()) || text.back() == '%')) {
     return std::string(text);
+  }
+  // A number (PrevNumber's forms) has only these bytes; anything else and the text is not one.
+  for (const char c : text) {
+    if (!IsDigit(c) && c != '.' && c != ',' && c != '{' && c != '}' && c != '\\' && c != '!' &&
+        c != ' ' && c != '/' && c != '-' && c != '%') {
+      return std::string(text);
+    }
   }
   std::optional<NumberToken> tok = PrevNumber(text, 0, text.size(), decimal_comma);
   if (tok && tok->begin == 0 && tok->end == text.size()) return tok->text;
@@ -807,6 +820,14 @@ std::string FinishCandidate(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
+    // Only a backslash or an opening brace starts anything to rewrite: copy the run up to one.
+    if (text[i] != '\\' && text[i] != '{') {
+      size_t j = i + 1;
+      while (j < text.size() && text[j] != '\\' && text[j] != '{') ++j;
+      out.append(text.substr(i, j - i));
+      i = j;
+      continue;
+    }
     // "\text{ and }" / "\text{or}" between answers: a list separator.
     if (text.substr(i, 6) == "\\text{") {
       size_t k = SkipSpaces(text, i + 6);
@@ -1073,6 +1094,7 @@ class Extractor {
   }
 
   void Gsm8k() {
+    if (memchr(s_.data(), '#', s_.size()) == nullptr) return;
     const size_t h = RFindExact(s_, "####", 0, s_.size());
     if (h == kNpos) return;
     const size_t pos = SkipAnchorMarkup(h + 4);
