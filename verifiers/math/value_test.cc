@@ -2,6 +2,7 @@
 
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -140,6 +141,32 @@ TEST(ScalarTest, PowerAndRoots) {
   Scalar i2 = *Root(Q(-4), Q(2), &b);
   EXPECT_EQ(i2.kind(), Scalar::Kind::kComplex);
   EXPECT_EQ(CompareScalars(*Mul(i2, i2, &b), Q(-4), 6), ScalarEq::kEqual);
+}
+
+// A real base to a small rational power p/q is taken as (q-th root)^p; it must agree with MPFR's
+// general power (the path for q > 1024) to far better than the 2^-200 of real equality.
+TEST(ScalarTest, RationalPowersOfRealsMatchTheGeneralPower) {
+  ArithBudget b = Budget();
+  Real x;
+  mpfr_set_d(x.get(), 1.37, MPFR_RNDN);
+  const Scalar base = Scalar::RealValue(x);
+  for (const auto& [p, q] : std::vector<std::pair<int64_t, int64_t>>{
+           {2, 3}, {-3, 2}, {7, 1024}, {1 << 20, 3}, {-(1 << 20), 1023}, {5, 12}}) {
+    const Scalar got = *Pow(base, Q(p, q), &b);
+    ASSERT_EQ(got.kind(), Scalar::Kind::kReal) << p << "/" << q;
+    Real e, want;
+    mpfr_set_si(e.get(), static_cast<long>(p), MPFR_RNDN);
+    mpfr_div_si(e.get(), e.get(), static_cast<long>(q), MPFR_RNDN);
+    mpfr_pow(want.get(), x.get(), e.get(), MPFR_RNDN);
+    EXPECT_EQ(CompareScalars(got, Scalar::RealValue(want), 6), ScalarEq::kEqual) << p << "/" << q;
+  }
+  // (1.37^(1/3))^3 is 1.37; 1.37^(2/3) is not 1.37^(3/2).
+  EXPECT_EQ(CompareScalars(*Pow(*Pow(base, Q(1, 3), &b), Q(3), &b), base, 6), ScalarEq::kEqual);
+  EXPECT_EQ(CompareScalars(*Pow(base, Q(2, 3), &b), *Pow(base, Q(3, 2), &b), 6),
+            ScalarEq::kDifferent);
+  // q past 1024 takes MPFR's power: still the same value as the root of the root.
+  EXPECT_EQ(CompareScalars(*Pow(base, Q(1, 2048), &b), *Pow(*Pow(base, Q(1, 2), &b), Q(1, 1024), &b), 6),
+            ScalarEq::kEqual);
 }
 
 TEST(ScalarTest, IntegerBitsCapFallsBackToMpfr) {
