@@ -1366,9 +1366,19 @@ absl::Status ParseMath(std::string_view text, const WorkBudget& budget, Tree* tr
   tree->Reserve(tree->size() + std::min<size_t>(toks.size() * 2, static_cast<size_t>(std::max<int64_t>(budget.max_nodes, 0))));
   Parser parser(std::move(toks), budget, tree);
   RETURN_IF_ERROR(parser.ParseTop());
-  RETURN_IF_ERROR(NormalizeRelations(tree, tree->root(), budget.max_nodes));
-  ASSIGN_OR_RETURN(int32_t root, ExpandPm(tree, tree->root(), budget.max_nodes));
-  tree->set_root(root);
+  // The node kinds anywhere in the arena: each pass below changes only trees with its kind.
+  static_assert(static_cast<int>(NodeKind::kRelation) < 32, "NodeKind must fit a 32-bit mask");
+  uint32_t kinds = 0;
+  for (int32_t k = 0; k < tree->size(); ++k) kinds |= uint32_t{1} << static_cast<int>(tree->at(k).kind);
+  const auto has = [&](NodeKind kind) { return (kinds & (uint32_t{1} << static_cast<int>(kind))) != 0; };
+  if (has(NodeKind::kRelation)) {
+    RETURN_IF_ERROR(NormalizeRelations(tree, tree->root(), budget.max_nodes));
+  }
+  int32_t root = tree->root();
+  if (has(NodeKind::kPlusMinus)) {
+    ASSIGN_OR_RETURN(root, ExpandPm(tree, tree->root(), budget.max_nodes));
+    tree->set_root(root);
+  }
   if (Contains(*tree, root, NodeKind::kMatrix)) {
     MatrixFolder folder(tree, budget.max_nodes * 4);
     ASSIGN_OR_RETURN(root, folder.Fold(root));
