@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -155,8 +156,8 @@ class Parser {
     const Token& t = Peek();
     std::string what = t.kind == TokKind::kEnd      ? "end of input"
                        : t.kind == TokKind::kRowSep ? "'\\\\'"
-                       : t.kind == TokKind::kCommand ? "'\\" + t.text + "'"
-                                                     : "'" + t.text + "'";
+                       : t.kind == TokKind::kCommand ? absl::StrCat("'\\", std::string(t.text), "'")
+                                                     : absl::StrCat("'", std::string(t.text), "'");
     return absl::InvalidArgumentError(absl::StrCat(
         "unexpected ", what, " at position ", t.pos,
         expected.empty() ? "" : absl::StrCat("; expected ", std::string(expected))));
@@ -252,7 +253,7 @@ class Parser {
     ASSIGN_OR_RETURN(int32_t a, ParseAdditive());
     Kids parts = {a};
     while (AtCmd("cup") || AtCmd("cap") || AtCmd("setminus")) {
-      const std::string op = Peek().text;
+      const std::string op(Peek().text);
       Next();
       ASSIGN_OR_RETURN(int32_t b, ParseAdditive());
       if (op == "cup") {
@@ -344,8 +345,8 @@ class Parser {
         if (int_before && t.kind == TokKind::kNumber && IsChar(Peek(1), '/') &&
             Peek(2).kind == TokKind::kNumber && !IsChar(Peek(3), '^') &&
             IsIntText(t.text) && IsIntText(Peek(2).text)) {
-          ASSIGN_OR_RETURN(int32_t n, New(NodeKind::kNumber, t.text));
-          ASSIGN_OR_RETURN(int32_t dn, New(NodeKind::kNumber, Peek(2).text));
+          ASSIGN_OR_RETURN(int32_t n, New(NodeKind::kNumber, std::string(t.text)));
+          ASSIGN_OR_RETURN(int32_t dn, New(NodeKind::kNumber, std::string(Peek(2).text)));
           Next();
           Next();
           Next();
@@ -370,7 +371,7 @@ class Parser {
     return flush();
   }
 
-  static bool IsIntText(const std::string& s) {
+  static bool IsIntText(std::string_view s) {
     return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
   }
   bool IsIntLiteral(int32_t i) const {
@@ -513,7 +514,7 @@ class Parser {
                  Peek(1).kind == TokKind::kNumber) {
         // A base subscript: 204_5.
         Next();
-        std::string base = Peek().text;
+        std::string base(Peek().text);
         Next();
         ConvertBase(a, base);
       } else if (AtCmd("circ")) {
@@ -563,7 +564,7 @@ class Parser {
   // Splits a multi-letter identifier: returns the first letter's symbol, leaves the rest.
   absl::StatusOr<int32_t> SplitIdentLetter() {
     std::string letter(1, Peek().text[0]);
-    Mutable().text.erase(0, 1);
+    Mutable().text.remove_prefix(1);
     Mutable().pos += 1;
     return SymbolOrConstant(letter);
   }
@@ -579,16 +580,16 @@ class Parser {
   std::string TakeFirstChar() {
     Token& t = Mutable();
     std::string first(1, t.text[0]);
-    t.text.erase(0, 1);
+    t.text.remove_prefix(1);
     t.pos += 1;
     if (t.kind == TokKind::kNumber && IsBareExponent(t.text) &&
         ++bare_exponents_ <= kMaxBareExponents) {
       // Each split inserts into the token vector (linear), so their number is capped;
       // ParseNumber refuses any bare exponent left past the cap.
       const int32_t at = t.pos;
-      std::string rest = t.text.substr(1);
+      const std::string_view rest = t.text.substr(1);
       t.kind = TokKind::kIdent;
-      t.text.resize(1);
+      t.text = t.text.substr(0, 1);
       std::vector<Token> more;
       size_t digits = 0;
       if (rest[0] == '+' || rest[0] == '-') {
@@ -627,7 +628,8 @@ class Parser {
           }
           out += '}';
         } else {
-          out += t.kind == TokKind::kCommand ? "\\" + t.text : t.text;
+          if (t.kind == TokKind::kCommand) out += '\\';
+          out += t.text;
         }
         Next();
       }
@@ -637,7 +639,8 @@ class Parser {
     if ((t.kind == TokKind::kNumber || t.kind == TokKind::kIdent) && t.text.size() > 1) {
       return TakeFirstChar();
     }
-    std::string out = t.kind == TokKind::kCommand ? "\\" + t.text : t.text;
+    std::string out = t.kind == TokKind::kCommand ? absl::StrCat("\\", std::string(t.text))
+                                                  : std::string(t.text);
     Next();
     return out;
   }
@@ -697,7 +700,7 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParseNumber() {
-    std::string text = Peek().text;
+    std::string text(Peek().text);
     if (IsBareExponent(text)) return BareExponentsExhausted();
     Next();
     uint8_t flags = 0;
@@ -718,7 +721,7 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParseIdent() {
-    const std::string w = Peek().text;
+    const std::string w(Peek().text);
     if (w.size() > 1) {
       if (const char* f = FunctionName(w)) {
         Next();
@@ -882,7 +885,7 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParseCommand() {
-    const std::string name = Peek().text;
+    const std::string name(Peek().text);
     Next();
     if (name == "frac" || name == "dfrac" || name == "tfrac" || name == "cfrac" ||
         name == "nicefrac" || name == "over") {
@@ -1362,7 +1365,8 @@ absl::Status ParseMath(std::string_view text, const WorkBudget& budget, Tree* tr
   }
   const std::optional<std::string> decimal = DecimalComma(text);
   const std::string_view normalized = decimal ? std::string_view(*decimal) : text;
-  ASSIGN_OR_RETURN(std::vector<Token> toks, internal::Lex(normalized, budget.max_nodes));
+  std::deque<std::string> lexed_texts;  // outlives the parser, which reads the tokens' texts
+  ASSIGN_OR_RETURN(std::vector<Token> toks, internal::Lex(normalized, budget.max_nodes, &lexed_texts));
   tree->Reserve(tree->size() + std::min<size_t>(toks.size() * 2, static_cast<size_t>(std::max<int64_t>(budget.max_nodes, 0))));
   Parser parser(std::move(toks), budget, tree);
   RETURN_IF_ERROR(parser.ParseTop());

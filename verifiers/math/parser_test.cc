@@ -1,6 +1,7 @@
 #include "verifiers/math/parser.h"
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -273,13 +274,23 @@ TEST(ParserTest, AssignTargets) {
 }
 
 TEST(LexerTest, TokensAndSeparators) {
-  auto toks = internal::Lex("1,000.5 + \\frac{a}{b} \\le 2", 100);
+  std::deque<std::string> arena;
+  const std::string input = "1,000.5 + \\frac{a}{b} \\le 2 \\operatorname{lcm} ½ 7.25";
+  auto toks = internal::Lex(input, 100, &arena);
   ASSERT_TRUE(toks.ok());
-  ASSERT_GE(toks->size(), 3u);
+  std::vector<std::string> texts;
+  for (const internal::Token& t : *toks) texts.emplace_back(t.text);
+  // A number rewritten without its separator is kept in the arena; the rest are slices or static.
+  EXPECT_EQ(texts, (std::vector<std::string>{"1000.5", "+", "frac", "{", "a", "}", "{", "b", "}",
+                                             "l", "2", "op:lcm", "(", "1", "/", "2", ")", "7.25",
+                                             ""}));
   EXPECT_EQ((*toks)[0].kind, internal::TokKind::kNumber);
-  EXPECT_EQ((*toks)[0].text, "1000.5");
   EXPECT_EQ(toks->back().kind, internal::TokKind::kEnd);
-  auto many = internal::Lex(std::string(500, '+'), 100);
+  EXPECT_EQ(arena.size(), 2u);  // "1000.5" and "op:lcm"
+  const std::string_view whole(input);
+  EXPECT_EQ(toks->at(17).text.data(), whole.data() + whole.size() - 4);  // "7.25", a slice
+  const std::string pluses(500, '+');
+  auto many = internal::Lex(pluses, 100, &arena);
   ASSERT_FALSE(many.ok());
   EXPECT_EQ(many.status().code(), absl::StatusCode::kResourceExhausted);
 }

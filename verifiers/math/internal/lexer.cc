@@ -4,6 +4,7 @@
 #include <cctype>
 #include <array>
 #include <cstring>
+#include <deque>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -17,6 +18,16 @@ namespace rlvr::math::internal {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// A one-character text for a token, in static storage.
+struct AllBytes {
+  char bytes[256];
+  constexpr AllBytes() : bytes() {
+    for (int k = 0; k < 256; ++k) bytes[k] = static_cast<char>(k);
+  }
+};
+constexpr AllBytes kAllBytes;
+std::string_view OneChar(char c) { return std::string_view(&kAllBytes.bytes[static_cast<unsigned char>(c)], 1); }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // Commands whose name after a doubled backslash ("\\frac") marks a double-escaped input rather than a
@@ -91,7 +102,8 @@ const absl::flat_hash_map<std::string_view, SpecialToken>& SpecialCommands() {
 
 class Lexer {
  public:
-  Lexer(std::string_view in, int64_t max_tokens) : in_(in), max_tokens_(max_tokens) {
+  Lexer(std::string_view in, int64_t max_tokens, std::deque<std::string>* arena)
+      : in_(in), max_tokens_(max_tokens), arena_(arena) {
     out_.reserve(std::min<size_t>(in.size(), static_cast<size_t>(std::max<int64_t>(max_tokens, 0))) + 2);
   }
 
@@ -127,11 +139,11 @@ class Lexer {
         for (std::string_view w : {std::string_view("or"), std::string_view("and")}) {
           if (j - i_ > w.size() && in_.substr(i_, w.size()) == w &&
               std::isupper(static_cast<unsigned char>(in_[i_ + w.size()]))) {
-            Emit(TokKind::kIdent, std::string(w), i_);
+            Emit(TokKind::kIdent, w, i_);
             i_ += w.size();
           }
         }
-        Emit(TokKind::kIdent, std::string(in_.substr(i_, j - i_)), i_);
+        Emit(TokKind::kIdent, in_.substr(i_, j - i_), i_);
         i_ = j;
         continue;
       }
@@ -144,32 +156,32 @@ class Lexer {
       switch (c) {
         case '<':
           if (next(1) == '=') {
-            Emit(TokKind::kRel, std::string(1, kRelLe), pos);
+            Emit(TokKind::kRel, OneChar(kRelLe), pos);
             i_ += 2;
           } else if (next(1) == '>') {
-            Emit(TokKind::kRel, std::string(1, kRelNe), pos);
+            Emit(TokKind::kRel, OneChar(kRelNe), pos);
             i_ += 2;
           } else {
-            Emit(TokKind::kRel, std::string(1, kRelLt), pos);
+            Emit(TokKind::kRel, OneChar(kRelLt), pos);
             ++i_;
           }
           continue;
         case '>':
           if (next(1) == '=') {
-            Emit(TokKind::kRel, std::string(1, kRelGe), pos);
+            Emit(TokKind::kRel, OneChar(kRelGe), pos);
             i_ += 2;
           } else {
-            Emit(TokKind::kRel, std::string(1, kRelGt), pos);
+            Emit(TokKind::kRel, OneChar(kRelGt), pos);
             ++i_;
           }
           continue;
         case '=':
-          Emit(TokKind::kRel, std::string(1, kRelEq), pos);
+          Emit(TokKind::kRel, OneChar(kRelEq), pos);
           i_ += (next(1) == '=') ? 2 : 1;
           continue;
         case '!':
           if (next(1) == '=') {
-            Emit(TokKind::kRel, std::string(1, kRelNe), pos);
+            Emit(TokKind::kRel, OneChar(kRelNe), pos);
             i_ += 2;
             continue;
           }
@@ -185,7 +197,7 @@ class Lexer {
         default:
           break;
       }
-      Emit(TokKind::kChar, std::string(1, c), pos);
+      Emit(TokKind::kChar, OneChar(c), pos);
       ++i_;
     }
     Emit(TokKind::kEnd, "", i_);
@@ -193,9 +205,13 @@ class Lexer {
   }
 
  private:
-  void Emit(TokKind kind, std::string text, size_t pos) {
-    out_.push_back(Token{kind, std::move(text), static_cast<int32_t>(pos)});
+  // `text` must outlive the tokens: a slice of the input, a literal, or Own()ed.
+  void Emit(TokKind kind, std::string_view text, size_t pos) {
+    out_.push_back(Token{kind, text, static_cast<int32_t>(pos)});
   }
+
+  // Keeps a text the lexer made up (a number without its separators, "op:name") for the tokens.
+  std::string_view Own(std::string text) { return arena_->emplace_back(std::move(text)); }
 
   // Length of a thousands separator at `j` ("," "{,}" "\," "\!" ",\!" " " ...), 0 if none.
   size_t ThousandsSep(size_t j) const {
@@ -261,11 +277,13 @@ class Lexer {
         }
       }
     }
-    Emit(TokKind::kNumber, std::move(s), start);
+    // Most numbers are written as read: then the token is a slice of the input.
+    const std::string_view written = in_.substr(start, i_ - start);
+    Emit(TokKind::kNumber, s == written ? written : Own(std::move(s)), start);
   }
 
   // Reads a balanced {...} group starting at `i_` (which must be '{'); returns its content.
-  std::string BraceContent() {
+  std::string_view BraceContent() {
     size_t j = i_ + 1;
     int depth = 1;
     while (j < in_.size()) {
@@ -277,7 +295,7 @@ class Lexer {
       if (in_[j] == '}' && --depth == 0) break;
       ++j;
     }
-    std::string content(in_.substr(i_ + 1, std::min(j, in_.size()) - i_ - 1));
+    const std::string_view content = in_.substr(i_ + 1, std::min(j, in_.size()) - i_ - 1);
     i_ = std::min(j + 1, in_.size());
     return content;
   }
@@ -310,7 +328,7 @@ class Lexer {
       switch (c) {
         case '{':
         case '}':
-          Emit(TokKind::kCommand, std::string(1, c), start);
+          Emit(TokKind::kCommand, OneChar(c), start);
           break;
         case '%':
           Emit(TokKind::kChar, "%", start);
@@ -321,7 +339,7 @@ class Lexer {
         case '#':
         case '&':
         case '_':
-          Emit(TokKind::kChar, std::string(1, c), start);
+          Emit(TokKind::kChar, OneChar(c), start);
           break;
         default:  // \, \; \! \: \  \$ and friends: spacing or currency
           break;
@@ -359,16 +377,16 @@ class Lexer {
     if (IsTextCommand(name) || name == "operatorname") {
       SkipSpaces();
       if (i_ < in_.size() && in_[i_] == '{') {
-        std::string content = BraceContent();
+        const std::string_view content = BraceContent();
         Emit(name == "operatorname" ? TokKind::kCommand : TokKind::kText,
-             name == "operatorname" ? "op:" + content : content, start);
+             name == "operatorname" ? Own(absl::StrCat("op:", std::string(content))) : content, start);
       }
       return absl::OkStatus();
     }
     if (const auto it = SpecialCommands().find(name); it != SpecialCommands().end()) {
-      Emit(it->second.kind, std::string(1, it->second.text), start);
+      Emit(it->second.kind, OneChar(it->second.text), start);
     } else {
-      Emit(TokKind::kCommand, std::string(name), start);
+      Emit(TokKind::kCommand, name, start);
     }
     return absl::OkStatus();
   }
@@ -393,7 +411,7 @@ class Lexer {
     i_ += static_cast<size_t>(len);
     auto cmd = [&](const char* n) { Emit(TokKind::kCommand, n, start); };
     auto ch = [&](const char* c) { Emit(TokKind::kChar, c, start); };
-    auto rel = [&](char r) { Emit(TokKind::kRel, std::string(1, r), start); };
+    auto rel = [&](char r) { Emit(TokKind::kRel, OneChar(r), start); };
     auto frac = [&](const char* n, const char* d) {
       ch("(");
       Emit(TokKind::kNumber, n, start);
@@ -433,7 +451,7 @@ class Lexer {
       case 0x03bb: cmd("lambda"); break;
       default:
         // Currency signs, letters of other scripts, emoji: words, kept as text (units/noise).
-        Emit(TokKind::kText, std::string(in_.substr(start, i_ - start)), start);
+        Emit(TokKind::kText, in_.substr(start, i_ - start), start);
         break;
     }
     return absl::OkStatus();
@@ -441,6 +459,7 @@ class Lexer {
 
   std::string_view in_;
   int64_t max_tokens_;
+  std::deque<std::string>* arena_;
   size_t i_ = 0;
   int paren_depth_ = 0;
   std::vector<Token> out_;
@@ -448,8 +467,9 @@ class Lexer {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Token>> Lex(std::string_view input, int64_t max_tokens) {
-  return Lexer(input, max_tokens).Run();
+absl::StatusOr<std::vector<Token>> Lex(std::string_view input, int64_t max_tokens,
+                                       std::deque<std::string>* arena) {
+  return Lexer(input, max_tokens, arena).Run();
 }
 
 }  // namespace rlvr::math::internal

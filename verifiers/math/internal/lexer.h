@@ -7,6 +7,7 @@
 #define RLVR_VERIFIERS_MATH_INTERNAL_LEXER_H_
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,13 +29,15 @@ enum class TokKind : uint8_t {
 
 struct Token {
   TokKind kind;
-  std::string text;
-  int32_t pos;  // byte offset into the input
+  std::string_view text;  // into the input, into the arena given to Lex, or static
+  int32_t pos;            // byte offset into the input
 };
 
 // Tokenizes `input`. INVALID_ARGUMENT for bytes that cannot be math (control characters, unknown
-// non-ASCII symbols) naming the position; RESOURCE_EXHAUSTED past `max_tokens`.
-absl::StatusOr<std::vector<Token>> Lex(std::string_view input, int64_t max_tokens);
+// non-ASCII symbols) naming the position; RESOURCE_EXHAUSTED past `max_tokens`. Token texts point
+// into `input` and into *arena (texts the lexer rewrote), which must both outlive the tokens.
+absl::StatusOr<std::vector<Token>> Lex(std::string_view input, int64_t max_tokens,
+                                       std::deque<std::string>* arena);
 
 }  // namespace rlvr::math::internal
 
