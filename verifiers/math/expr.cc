@@ -9,12 +9,11 @@
 namespace rlvr::math {
 
 int32_t Tree::Add(NodeKind kind, std::string text, Kids kids, uint8_t flags) {
-  Node n;
+  Node& n = nodes_.emplace_back();
   n.kind = kind;
   n.flags = flags;
   n.text = std::move(text);
   n.kids = std::move(kids);
-  nodes_.push_back(std::move(n));
   return static_cast<int32_t>(nodes_.size() - 1);
 }
 

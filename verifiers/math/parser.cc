@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <deque>
+#include <forward_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -1365,7 +1365,7 @@ absl::Status ParseMath(std::string_view text, const WorkBudget& budget, Tree* tr
   }
   const std::optional<std::string> decimal = DecimalComma(text);
   const std::string_view normalized = decimal ? std::string_view(*decimal) : text;
-  std::deque<std::string> lexed_texts;  // outlives the parser, which reads the tokens' texts
+  std::forward_list<std::string> lexed_texts;  // outlives the parser, which reads the tokens' texts
   ASSIGN_OR_RETURN(std::vector<Token> toks, internal::Lex(normalized, budget.max_nodes, &lexed_texts));
   tree->Reserve(tree->size() + std::min<size_t>(toks.size() * 2, static_cast<size_t>(std::max<int64_t>(budget.max_nodes, 0))));
   Parser parser(std::move(toks), budget, tree);

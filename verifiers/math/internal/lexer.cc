@@ -4,7 +4,7 @@
 #include <cctype>
 #include <array>
 #include <cstring>
-#include <deque>
+#include <forward_list>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -102,7 +102,7 @@ const absl::flat_hash_map<std::string_view, SpecialToken>& SpecialCommands() {
 
 class Lexer {
  public:
-  Lexer(std::string_view in, int64_t max_tokens, std::deque<std::string>* arena)
+  Lexer(std::string_view in, int64_t max_tokens, std::forward_list<std::string>* arena)
       : in_(in), max_tokens_(max_tokens), arena_(arena) {
     out_.reserve(std::min<size_t>(in.size(), static_cast<size_t>(std::max<int64_t>(max_tokens, 0))) + 2);
   }
@@ -211,7 +211,7 @@ class Lexer {
   }
 
   // Keeps a text the lexer made up (a number without its separators, "op:name") for the tokens.
-  std::string_view Own(std::string text) { return arena_->emplace_back(std::move(text)); }
+  std::string_view Own(std::string text) { return arena_->emplace_front(std::move(text)); }
 
   // Length of a thousands separator at `j` ("," "{,}" "\," "\!" ",\!" " " ...), 0 if none.
   size_t ThousandsSep(size_t j) const {
@@ -459,7 +459,7 @@ class Lexer {
 
   std::string_view in_;
   int64_t max_tokens_;
-  std::deque<std::string>* arena_;
+  std::forward_list<std::string>* arena_;
   size_t i_ = 0;
   int paren_depth_ = 0;
   std::vector<Token> out_;
@@ -468,7 +468,7 @@ class Lexer {
 }  // namespace
 
 absl::StatusOr<std::vector<Token>> Lex(std::string_view input, int64_t max_tokens,
-                                       std::deque<std::string>* arena) {
+                                       std::forward_list<std::string>* arena) {
   return Lexer(input, max_tokens, arena).Run();
 }
 

@@ -7,7 +7,7 @@
 #define RLVR_VERIFIERS_MATH_INTERNAL_LEXER_H_
 
 #include <cstdint>
-#include <deque>
+#include <forward_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +37,7 @@ struct Token {
 // non-ASCII symbols) naming the position; RESOURCE_EXHAUSTED past `max_tokens`. Token texts point
 // into `input` and into *arena (texts the lexer rewrote), which must both outlive the tokens.
 absl::StatusOr<std::vector<Token>> Lex(std::string_view input, int64_t max_tokens,
-                                       std::deque<std::string>* arena);
+                                       std::forward_list<std::string>* arena);
 
 }  // namespace rlvr::math::internal
 
