@@ -666,16 +666,18 @@ class Comparer {
 
   // Canonical(tree, i, rename) of the gold (`gold`) or answer tree, computed once per node.
   const std::string& Canon(bool gold, int32_t i, bool rename) {
+    const Tree& t = gold ? g_ : p_;
     auto& cache = canon_[gold ? 1 : 0][rename ? 1 : 0];
-    auto it = cache.find(i);
-    if (it == cache.end()) it = cache.emplace(i, Canonical(gold ? g_ : p_, i, rename)).first;
-    return it->second;
+    if (cache.empty()) cache.resize(static_cast<size_t>(t.size()));
+    std::optional<std::string>& slot = cache[static_cast<size_t>(i)];
+    if (!slot) slot = Canonical(t, i, rename);
+    return *slot;
   }
 
   const Tree& g_;
   const Tree& p_;
   const CompareOptions& options_;
-  std::unordered_map<int32_t, std::string> canon_[2][2];
+  std::vector<std::optional<std::string>> canon_[2][2];  // by node index, filled on first use
   std::unordered_map<int64_t, Scalar> constants_;
   ArithBudget budget_;
   EvalEnv env_;
