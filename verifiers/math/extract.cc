@@ -455,12 +455,17 @@ std::string NormalizeIfNumber(std::string_view text, bool decimal_comma) {
     return std::string(text);
   }
   // A number (PrevNumber's forms) has only these bytes; anything else and the text is not one.
+  // Digits, points and minus signs alone have nothing to normalise: the text stays as it is.
+  bool separators = false;
   for (const char c : text) {
-    if (!IsDigit(c) && c != '.' && c != ',' && c != '{' && c != '}' && c != '\\' && c != '!' &&
-        c != ' ' && c != '/' && c != '-' && c != '%') {
+    if (IsDigit(c) || c == '.' || c == '-') continue;
+    if (c != ',' && c != '{' && c != '}' && c != '\\' && c != '!' && c != ' ' && c != '/' &&
+        c != '%') {
       return std::string(text);
     }
+    separators = true;
   }
+  if (!separators) return std::string(text);
   std::optional<NumberToken> tok = PrevNumber(text, 0, text.size(), decimal_comma);
   if (tok && tok->begin == 0 && tok->end == text.size()) return tok->text;
   return std::string(text);
@@ -1154,9 +1159,10 @@ class Extractor {
 
   void WholeText() {
     std::string_view t = Trim(s_);
-    if (t.empty() || t.size() > kMaxWholeTextBytes || CountWords(t, 1) > 0) return;
+    if (t.empty() || t.size() > kMaxWholeTextBytes) return;
     // Delimited math is the environment rule's.
     if (t.find('$') != kNpos || t.find("\\(") != kNpos || t.find("\\[") != kNpos) return;
+    if (CountWords(t, 1) > 0) return;
     const size_t b = static_cast<size_t>(t.data() - s_.data());
     const bool plain = t.find_first_of("\\$") == kNpos;
     Add(ExtractRule::kWholeText, NormalizeIfNumber(t, plain), b, b + t.size());
