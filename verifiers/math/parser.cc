@@ -96,7 +96,9 @@ bool IsOperatorCommand(std::string_view n) {
 class Parser {
  public:
   Parser(std::vector<Token> toks, const WorkBudget& budget, Tree* tree)
-      : toks_(std::move(toks)), budget_(budget), tree_(tree) {}
+      : toks_(std::move(toks)), budget_(budget), tree_(tree) {
+    if (toks_.empty() || toks_.back().kind != TokKind::kEnd) toks_.push_back(Token{TokKind::kEnd, "", 0});
+  }
 
   absl::Status ParseTop() {
     std::vector<Kids> groups;
@@ -138,19 +140,24 @@ class Parser {
 
  private:
   // ---- token helpers -------------------------------------------------------------------------
-  const Token& Peek(size_t k = 0) const { return toks_[std::min(pos_ + k, toks_.size() - 1)]; }
-  Token& Mutable() { return toks_[std::min(pos_, toks_.size() - 1)]; }
-  void Next() {
+  // The token stream always ends in kEnd and pos_ never passes it. These run for every token at
+  // every grammar level, so they are forced inline.
+  [[gnu::always_inline]] const Token& Peek() const { return toks_[pos_]; }
+  [[gnu::always_inline]] const Token& Peek(size_t k) const {
+    return toks_[std::min(pos_ + k, toks_.size() - 1)];
+  }
+  Token& Mutable() { return toks_[pos_]; }
+  [[gnu::always_inline]] void Next() {
     if (pos_ + 1 < toks_.size()) ++pos_;
   }
-  static bool IsChar(const Token& t, char c) {
+  [[gnu::always_inline]] static bool IsChar(const Token& t, char c) {
     return t.kind == TokKind::kChar && t.text[0] == c;
   }
-  static bool IsCmd(const Token& t, std::string_view n) {
+  [[gnu::always_inline]] static bool IsCmd(const Token& t, std::string_view n) {
     return t.kind == TokKind::kCommand && t.text == n;
   }
-  bool AtChar(char c) const { return IsChar(Peek(), c); }
-  bool AtCmd(std::string_view n) const { return IsCmd(Peek(), n); }
+  [[gnu::always_inline]] bool AtChar(char c) const { return IsChar(Peek(), c); }
+  [[gnu::always_inline]] bool AtCmd(std::string_view n) const { return IsCmd(Peek(), n); }
 
   absl::Status Unexpected(std::string_view expected) const {
     const Token& t = Peek();
