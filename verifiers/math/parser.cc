@@ -892,7 +892,7 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParseCommand() {
-    const std::string name(Peek().text);
+    const std::string_view name = Peek().text;  // the token texts outlive the parse
     Next();
     if (name == "frac" || name == "dfrac" || name == "tfrac" || name == "cfrac" ||
         name == "nicefrac" || name == "over") {
@@ -960,20 +960,20 @@ class Parser {
       return ParseArg();
     }
     if (IsDecoration(name)) {
-      return NamedSymbol("\\" + name + "{" + RawArg() + "}");
+      return NamedSymbol(absl::StrCat("\\", std::string(name), "{", RawArg(), "}"));
     }
     if (name == "begin") return ParseEnvironment();
     if (name == "ldots" || name == "cdots" || name == "dots" || name == "dotsc") {
       return New(NodeKind::kSymbol, "...");
     }
-    if (name == "sum" || name == "prod") return ParseBigOperator(name);
+    if (name == "sum" || name == "prod") return ParseBigOperator(std::string(name));
     if (name == "%") return New(NodeKind::kText, "%");
     if (IsOperatorCommand(name) || name == "end" || name == "}") {
       --pos_;
       return Unexpected("an operand");
     }
     // Greek letters and any other command: an opaque symbol.
-    return NamedSymbol("\\" + name);
+    return NamedSymbol(absl::StrCat("\\", std::string(name)));
   }
 
   // \sum_{k=a}^{b} body, \prod...: kept as an opaque function of (lower, upper, body).

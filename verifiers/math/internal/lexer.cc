@@ -137,7 +137,7 @@ class Lexer {
         while (j < in_.size() && IsAlpha(in_[j])) ++j;
         // "1orW(x)": a joined "or"/"and" before a capitalized name.
         for (std::string_view w : {std::string_view("or"), std::string_view("and")}) {
-          if (j - i_ > w.size() && in_.substr(i_, w.size()) == w &&
+          if (j - i_ > w.size() && in_[i_] == w[0] && in_.substr(i_, w.size()) == w &&
               std::isupper(static_cast<unsigned char>(in_[i_ + w.size()]))) {
             Emit(TokKind::kIdent, w, i_);
             i_ += w.size();
@@ -225,7 +225,7 @@ class Lexer {
     static constexpr std::array<std::string_view, 9> kSeps = {
         "{,}", ",\\! ", ",\\!", ", \\!", "\\,", "\\!", "\\ ", ",", " "};
     for (std::string_view s : kSeps) {
-      if (rest.substr(0, s.size()) == s) {
+      if (s[0] == first && rest.substr(0, s.size()) == s) {
         if (s == "," && paren_depth_ > 0) continue;
         return s.size();
       }
