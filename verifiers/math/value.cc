@@ -11,8 +11,16 @@
 namespace rlvr::math {
 
 Rational::Rational(int64_t v) {
-  mpq_init(q_);
-  mpz_set_si(mpq_numref(q_), static_cast<long>(v));
+  mpz_set_si(mpq_numref(get()), static_cast<long>(v));
+}
+
+mpq_srcptr Rational::Zero() {
+  static const mpq_srcptr zero = [] {
+    static mpq_t z;  // never cleared: read-only for the life of the process
+    mpq_init(z);
+    return static_cast<mpq_srcptr>(z);
+  }();
+  return zero;
 }
 
 int64_t Rational::Bits() const {
@@ -76,8 +84,8 @@ absl::StatusOr<Rational> Rational::FromDecimal(std::string_view text, int64_t ma
         absl::StrCat("number '", std::string(text.substr(0, 40)), "' needs about ", est_bits,
                      " bits; limit is ", max_bits));
   }
-  mpz_ptr num = mpq_numref(r.q_);
-  mpz_ptr den = mpq_denref(r.q_);
+  mpz_ptr num = mpq_numref(r.get());
+  mpz_ptr den = mpq_denref(r.get());
   if (digits.empty()) digits = "0";
   mpz_set_str(num, digits.c_str(), 10);
   mpz_ui_pow_ui(den, 10, static_cast<unsigned long>(frac_len));
@@ -111,7 +119,7 @@ absl::StatusOr<Rational> Rational::FromDecimal(std::string_view text, int64_t ma
     mpz_clear(p);
   }
   if (neg) mpz_neg(num, num);
-  mpq_canonicalize(r.q_);
+  mpq_canonicalize(r.get());
   return r;
 }
 

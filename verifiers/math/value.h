@@ -27,38 +27,41 @@ inline constexpr mpfr_prec_t kPrecBits = 256;
 // RAII owner of an mpq_t (always canonical).
 class Rational {
  public:
-  Rational() { mpq_init(q_); }
+  // Zero, with nothing allocated until the value is written.
+  Rational() noexcept {}  // NOLINT(modernize-use-equals-default): q_ stays uninitialised
   explicit Rational(int64_t v);
   Rational(const Rational& o) {
-    mpq_init(q_);
-    mpq_set(q_, o.get());
+    if (o.live_) {
+      mpq_init(q_);
+      mpq_set(q_, o.q_);
+      live_ = true;
+    }
   }
   Rational& operator=(const Rational& o) {
     if (this != &o) mpq_set(get(), o.get());
     return *this;
   }
-  // A move takes the limbs, with no allocation: the moved-from value is left empty, and becomes 0
-  // again (allocating then) if it is used.
+  // A move takes the limbs, with no allocation; the moved-from value is 0 again.
   Rational(Rational&& o) noexcept {
     if (o.live_) {
       q_[0] = o.q_[0];
+      live_ = true;
       o.live_ = false;
-    } else {
-      mpq_init(q_);
     }
   }
   Rational& operator=(Rational&& o) noexcept {
     if (this == &o) return *this;
-    if (!live_) {
-      if (o.live_) {
-        q_[0] = o.q_[0];
-        o.live_ = false;
-        live_ = true;
-        return *this;
-      }
-      Revive();
+    if (!o.live_) {
+      if (live_) mpq_set_ui(q_, 0, 1);
+      return *this;
     }
-    mpq_swap(q_, o.get());
+    if (live_) {
+      mpq_swap(q_, o.q_);
+    } else {
+      q_[0] = o.q_[0];
+      live_ = true;
+      o.live_ = false;
+    }
     return *this;
   }
   ~Rational() {
@@ -68,14 +71,17 @@ class Rational {
   // Parses "123", "-1.25", "1.5e-3", "0.(3)" (repeating part in parentheses).
   static absl::StatusOr<Rational> FromDecimal(std::string_view text, int64_t max_bits);
 
+  // For writing: allocates a zero first if nothing is held.
   mpq_ptr get() {
-    if (!live_) Revive();
+    if (!live_) {
+      mpq_init(q_);
+      live_ = true;
+    }
     return q_;
   }
-  mpq_srcptr get() const {
-    if (!live_) Revive();
-    return q_;
-  }
+  // For reading: an unallocated value reads as a shared constant zero (no write, so const
+  // values stay safe to read from many threads).
+  mpq_srcptr get() const { return live_ ? q_ : Zero(); }
   int Sign() const { return mpq_sgn(get()); }
   bool IsInteger() const { return mpz_cmp_ui(mpq_denref(get()), 1) == 0; }
   // Bits of numerator plus denominator.
@@ -84,13 +90,10 @@ class Rational {
   std::string ToString() const;
 
  private:
-  void Revive() const {
-    mpq_init(q_);
-    live_ = true;
-  }
+  static mpq_srcptr Zero();
 
-  mutable mpq_t q_;
-  mutable bool live_ = true;  // false once moved from: q_ owns nothing and is not cleared
+  mpq_t q_;            // initialised only while live_
+  bool live_ = false;  // whether q_ holds an mpq_init'ed value
 };
 
 // RAII owner of an mpfr_t at kPrecBits.

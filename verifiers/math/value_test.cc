@@ -67,9 +67,25 @@ TEST(RationalTest, MovedFromValuesStayUsable) {
   EXPECT_EQ(swapped.ToString(), "123456789012345678901234567890/7");
   Rational empty_source(std::move(copy_target));
   Rational live(3);
-  live = std::move(copy_target);  // an empty source: the target's old value goes to it
+  live = std::move(copy_target);  // an empty source makes the target 0
   EXPECT_EQ(live.ToString(), "0");
-  EXPECT_EQ(copy_target.ToString(), "3");
+  EXPECT_EQ(copy_target.ToString(), "0");
+  // A default value is 0 with nothing allocated; reading it (also from a const reference) and
+  // copying it keep it so; writing allocates.
+  const Rational zero;
+  EXPECT_EQ(zero.Sign(), 0);
+  EXPECT_TRUE(zero.IsInteger());
+  EXPECT_EQ(zero, Rational(0));
+  Rational copied(zero);
+  EXPECT_EQ(copied.ToString(), "0");
+  mpq_set_si(copied.get(), -7, 2);
+  EXPECT_EQ(copied.ToString(), "-7/2");
+  EXPECT_EQ(zero.ToString(), "0");
+  Rational assigned;
+  assigned = zero;
+  EXPECT_EQ(assigned.ToString(), "0");
+  assigned = copied;
+  EXPECT_EQ(assigned.ToString(), "-7/2");
   std::vector<Rational> many;
   for (int k = 0; k < 100; ++k) many.emplace_back(k);  // reallocations move every element
   EXPECT_EQ(many[99].ToString(), "99");
