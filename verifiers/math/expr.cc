@@ -8,24 +8,13 @@
 
 namespace rlvr::math {
 
-int32_t Tree::Add(NodeKind kind, std::string text, Kids kids, uint8_t flags) {
+int32_t Tree::Add(NodeKind kind, std::string_view text, Kids kids, uint8_t flags) {
   Node& n = nodes_.emplace_back();
   n.kind = kind;
   n.flags = flags;
-  n.text = std::move(text);
+  n.text.assign(text.data(), text.size());
   n.kids = std::move(kids);
   return static_cast<int32_t>(nodes_.size() - 1);
-}
-
-int32_t Tree::CopyFrom(const Tree& from, int32_t i) {
-  const Node& src = from.at(i);
-  Kids kids;
-  kids.reserve(src.kids.size());
-  for (int32_t k : src.kids) kids.push_back(CopyFrom(from, k));
-  int32_t n = Add(src.kind, src.text, std::move(kids), src.flags);
-  nodes_[static_cast<size_t>(n)].rows = src.rows;
-  nodes_[static_cast<size_t>(n)].cols = src.cols;
-  return n;
 }
 
 namespace {

@@ -69,15 +69,15 @@ struct Node {
 // An arena of nodes; index -1 means "none". Not thread-safe to mutate; const access is.
 class Tree {
  public:
-  int32_t Add(NodeKind kind, std::string text = {}, Kids kids = {}, uint8_t flags = 0);
+  // Appends a node; `text` is copied, and must not point into this tree (a new node may move the
+  // others).
+  int32_t Add(NodeKind kind, std::string_view text = {}, Kids kids = {}, uint8_t flags = 0);
   void Reserve(size_t nodes) { nodes_.reserve(nodes); }
   const Node& at(int32_t i) const { return nodes_[static_cast<size_t>(i)]; }
   Node& mutable_at(int32_t i) { return nodes_[static_cast<size_t>(i)]; }
   int64_t size() const { return static_cast<int64_t>(nodes_.size()); }
   int32_t root() const { return root_; }
   void set_root(int32_t r) { root_ = r; }
-  // Copies the subtree at `i` of `from` into this tree; returns its new index.
-  int32_t CopyFrom(const Tree& from, int32_t i);
 
  private:
   std::vector<Node> nodes_;

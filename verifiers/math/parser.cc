@@ -170,13 +170,13 @@ class Parser {
         expected.empty() ? "" : absl::StrCat("; expected ", std::string(expected))));
   }
 
-  absl::StatusOr<int32_t> New(NodeKind kind, std::string text = {}, Kids kids = {},
+  absl::StatusOr<int32_t> New(NodeKind kind, std::string_view text = {}, Kids kids = {},
                               uint8_t flags = 0) {
     if (tree_->size() >= budget_.max_nodes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("expression has more than ", budget_.max_nodes, " nodes"));
     }
-    return tree_->Add(kind, std::move(text), std::move(kids), flags);
+    return tree_->Add(kind, text, std::move(kids), flags);
   }
 
   // RAII nesting counter: every construct that can nest goes through one.
