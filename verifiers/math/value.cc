@@ -167,17 +167,24 @@ Scalar Scalar::Overflow(int sign) {
   return s;
 }
 
+// pi and e are computed once per process; a copy shares the immutable MPFR value.
 Scalar Scalar::Pi() {
-  Real r;
-  mpfr_const_pi(r.get(), MPFR_RNDN);
-  return RealValue(r);
+  static const Scalar kPi = [] {
+    Real r;
+    mpfr_const_pi(r.get(), MPFR_RNDN);
+    return RealValue(r);
+  }();
+  return kPi;
 }
 
 Scalar Scalar::E() {
-  Real r;
-  mpfr_set_ui(r.get(), 1, MPFR_RNDN);
-  mpfr_exp(r.get(), r.get(), MPFR_RNDN);
-  return RealValue(r);
+  static const Scalar kE = [] {
+    Real r;
+    mpfr_set_ui(r.get(), 1, MPFR_RNDN);
+    mpfr_exp(r.get(), r.get(), MPFR_RNDN);
+    return RealValue(r);
+  }();
+  return kE;
 }
 
 Scalar Scalar::I() {
