@@ -528,11 +528,12 @@ bool ExactRoot(const Rational& a, unsigned long q, Rational* out) {
 
 namespace {
 
-// An exponent p/q that Pow takes as a root and an integer power: |p| <= 2^20, 1 < q <= 1024.
+// An exponent p/q that Pow takes as a root and an integer power: |p| <= 2^20, 1 < q <= 32 (MPFR's
+// q-th root at 256 bits costs about as much as its general power by q = 64).
 bool SmallExponent(const Rational& e) {
   const mpz_srcptr num = mpq_numref(e.get());
   const mpz_srcptr den = mpq_denref(e.get());
-  return mpz_cmp_ui(den, 1) > 0 && mpz_cmp_ui(den, 1024) <= 0 && mpz_cmpabs_ui(num, 1u << 20) <= 0;
+  return mpz_cmp_ui(den, 1) > 0 && mpz_cmp_ui(den, 32) <= 0 && mpz_cmpabs_ui(num, 1u << 20) <= 0;
 }
 
 }  // namespace
