@@ -258,6 +258,7 @@ class Parser {
 
   absl::StatusOr<int32_t> ParseSetExpr() {
     ASSIGN_OR_RETURN(int32_t a, ParseAdditive());
+    if (Peek().kind != TokKind::kCommand) return a;  // no \cup, \cap or \setminus follows
     Kids parts = {a};
     while (AtCmd("cup") || AtCmd("cap") || AtCmd("setminus")) {
       const std::string op(Peek().text);
@@ -707,24 +708,24 @@ class Parser {
   }
 
   absl::StatusOr<int32_t> ParseNumber() {
-    std::string text(Peek().text);
+    std::string_view text = Peek().text;  // the token texts outlive the parse
     if (IsBareExponent(text)) return BareExponentsExhausted();
     Next();
-    uint8_t flags = 0;
-    if (text.find_first_of(".e") != std::string::npos) flags |= kDecimal;
-    if (text.find('.') != std::string::npos && AtCmd("overline")) {
+    const bool point = text.find('.') != std::string_view::npos;
+    uint8_t flags = point || text.find('e') != std::string_view::npos ? kDecimal : 0;
+    if (point && AtCmd("overline")) {
       Next();
       std::string rep = RawArg();
       if (rep.empty() || rep.find_first_not_of("0123456789") != std::string::npos) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("repeating digits '", rep, "' after ", text, " are not digits"));
+        return absl::InvalidArgumentError(absl::StrCat("repeating digits '", rep, "' after ",
+                                                       std::string(text), " are not digits"));
       }
-      text += "(" + rep + ")";
-      flags = 0;  // an exact rational
+      const std::string repeating = absl::StrCat(std::string(text), "(", rep, ")");  // "0.(3)"
+      return New(NodeKind::kNumber, repeating, {}, 0);  // an exact rational
     }
-    if (!text.empty() && text.back() == '.') text.pop_back();
+    if (!text.empty() && text.back() == '.') text.remove_suffix(1);
     if (text.empty()) text = "0";
-    return New(NodeKind::kNumber, std::move(text), {}, flags);
+    return New(NodeKind::kNumber, text, {}, flags);
   }
 
   absl::StatusOr<int32_t> ParseIdent() {
