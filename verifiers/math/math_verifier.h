@@ -45,6 +45,7 @@ struct MathVerifyOptions {
 struct PreparedGold {
   std::optional<ParsedAnswer> parsed;  // empty when the gold could not be used
   std::string text;                    // the gold answer text that was parsed
+  WorkBudget parse_budget;             // the budget it was parsed under
   MathVerdict failure;                 // the verdict every response gets when `parsed` is empty
 };
 

@@ -241,6 +241,26 @@ TEST(MathVerifier, PreparedGoldIsReusable) {
   EXPECT_EQ(VerifyMath("\\boxed{1}", bad, options).outcome, Outcome::kInvalidGold);
 }
 
+// A response whose answer is written exactly as the gold reuses the gold's parse, but only under the
+// budget the gold was parsed with: a tighter budget still parses (and refuses) the answer itself.
+TEST(MathVerifier, AnswerWrittenAsTheGoldReusesItsParseUnderTheSameBudget) {
+  MathVerifyOptions options;
+  const std::string gold_text = "$(x+1)^{2} + \\sin(x) - \\frac{3}{4}$";
+  const PreparedGold gold = PrepareGold(gold_text, options);
+  ASSERT_TRUE(gold.parsed.has_value()) << gold.failure.reason;
+  const MathVerdict same = VerifyMath("So the answer is " + gold_text + ".", gold, options);
+  EXPECT_EQ(same.outcome, Outcome::kCorrect) << same.reason;
+  EXPECT_NE(same.reason.find("identical"), std::string::npos) << same.reason;
+  // The same verdict as parsing both sides from scratch.
+  const MathVerdict fresh = VerifyMath("So the answer is " + gold_text + ".", gold_text, options);
+  EXPECT_EQ(fresh.outcome, same.outcome);
+  EXPECT_EQ(fresh.reason, same.reason);
+  MathVerifyOptions tight = options;
+  tight.compare.budget.max_nodes = 5;
+  const MathVerdict refused = VerifyMath("So the answer is " + gold_text + ".", gold, tight);
+  EXPECT_EQ(refused.outcome, Outcome::kBudgetExceeded) << refused.reason;
+}
+
 TEST(MathVerifier, OptionsReachTheComparison) {
   MathVerifyOptions options;
   options.compare.precision = 2;
