@@ -631,6 +631,23 @@ TEST(CompareBudgetTest, StepBudget) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
+// One parse compared with itself is "identical" at once, as comparing two parses of the same text is;
+// with no step budget at all both are refused alike.
+TEST(CompareTest, SameParseOnBothSidesIsIdentical) {
+  CompareOptions o;
+  const absl::StatusOr<ParsedAnswer> a = ParseAnswer("(x+1)^2 + \\sin x", o);
+  const absl::StatusOr<ParsedAnswer> b = ParseAnswer("(x+1)^2 + \\sin x", o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const absl::StatusOr<CompareResult> same = Compare(*a, *a, o);
+  const absl::StatusOr<CompareResult> twin = Compare(*a, *b, o);
+  ASSERT_TRUE(same.ok() && twin.ok());
+  EXPECT_TRUE(same->equivalent);
+  EXPECT_EQ(same->reason, twin->reason);
+  o.budget.max_steps = 0;
+  EXPECT_EQ(Compare(*a, *a, o).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Compare(*a, *b, o).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST(CompareBudgetTest, IntegerBitsFallBackToMpfr) {
   CompareOptions o;
   o.budget.max_integer_bits = 64;
