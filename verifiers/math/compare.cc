@@ -830,8 +830,8 @@ absl::StatusOr<CompareResult> Compare(const ParsedAnswer& gold, const ParsedAnsw
                                   : "values differ"};
     }
   }
-  // The same parse on both sides (an answer written as the gold): the comparison's first step, equal
-  // canonical texts, would say so.
+  // The same parse on both sides (an answer written as the gold): the comparison's first step,
+  // equal canonical texts, would say so.
   if (&g == &p && options.budget.max_steps >= 1) return CompareResult{true, "identical"};
   Comparer c(g.tree, p.tree, options);
   ASSIGN_OR_RETURN(Verdict v, c.Run());

@@ -27,6 +27,8 @@ struct WorkBudget {
   int64_t max_nodes = 20000;           // expression tree size
   int64_t max_integer_bits = 1 << 16;  // exact integers/rationals larger than this fall back to MPFR
   int64_t max_steps = 2'000'000;       // arithmetic/evaluation steps across the whole comparison
+
+  bool operator==(const WorkBudget&) const = default;
 };
 
 struct CompareOptions {

@@ -247,7 +247,8 @@ const std::vector<Case>& Cases() {
       {"\\{1\\pm\\sqrt{5},-2\\}", "-2, 1+\\sqrt5, 1-\\sqrt5", true},
       {"3 \\pm 2\\sqrt{2}", "3+2\\sqrt2, 3-2\\sqrt2", true},
       {"3 \\pm 2\\sqrt{2}", "3+2\\sqrt2", false},
-      {"x = \\frac{-1 \\pm \\sqrt{13}}{4}", "\\frac{-1+\\sqrt{13}}{4}, \\frac{-1-\\sqrt{13}}{4}", true},
+      {"x = \\frac{-1 \\pm \\sqrt{13}}{4}", "\\frac{-1+\\sqrt{13}}{4}, \\frac{-1-\\sqrt{13}}{4}",
+       true},
       // Products, implicit multiplication.
       {"2 \\cdot 3", "6", true},
       {"2\\times 3", "6", true},
@@ -320,10 +321,12 @@ const std::vector<Case>& Cases() {
       {"\\begin{pmatrix}\\frac{1}{2} & \\frac{3}{4} \\\\ \\frac{5}{6} & \\frac{7}{8}\\end{pmatrix}",
        "\\begin{pmatrix}0.5 & 0.75 \\\\ \\frac{5}{6} & 0.875\\end{pmatrix}", true},
       {"\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}",
-       "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}",
+       "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & "
+       "8\\end{pmatrix}",
        true},
       {"\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}",
-       "\\begin{pmatrix}1 & 0 \\\\ 0 & 1\\end{pmatrix} \\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}",
+       "\\begin{pmatrix}1 & 0 \\\\ 0 & 1\\end{pmatrix} \\begin{pmatrix}1 & 2 \\\\ 3 & "
+       "4\\end{pmatrix}",
        true},
       {"\\begin{pmatrix}7 & 10 \\\\ 15 & 22\\end{pmatrix}",
        "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}^2", true},
@@ -631,8 +634,8 @@ TEST(CompareBudgetTest, StepBudget) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
-// One parse compared with itself is "identical" at once, as comparing two parses of the same text is;
-// with no step budget at all both are refused alike.
+// One parse compared with itself is "identical" at once, as comparing two parses of the same text
+// is; with no step budget at all both are refused alike.
 TEST(CompareTest, SameParseOnBothSidesIsIdentical) {
   CompareOptions o;
   const absl::StatusOr<ParsedAnswer> a = ParseAnswer("(x+1)^2 + \\sin x", o);

@@ -110,7 +110,8 @@ class Printer {
         return;
       case NodeKind::kFunc:
       case NodeKind::kApply:
-        *out += n.kind == NodeKind::kApply && rename_ ? std::string_view("f") : std::string_view(n.text);
+        *out += n.kind == NodeKind::kApply && rename_ ? std::string_view("f")
+                                                      : std::string_view(n.text);
         Joined(n, ",", false, "(", ")", out);
         return;
       case NodeKind::kTuple:

@@ -370,8 +370,8 @@ std::string NormalizeNumber(std::string_view raw, bool decimal_comma) {
 // The last number in s[lo, hi), scanning backwards. Numbers glued to a letter, "_", "^" or "\" on
 // the left (a name like "AZYUK2A", a subscript) are skipped. Accepts thousands separators
 // (",", "{,}", ",\!", a space before a group of three digits), a decimal point or comma, a leading
-// "." or "-", a simple fraction "a/b" and a trailing "%" / "\%". With `stop`, a number whose last digit
-// lies before `stop` is not wanted: the search gives up there.
+// "." or "-", a simple fraction "a/b" and a trailing "%" / "\%". With `stop`, a number whose last
+// digit lies before `stop` is not wanted: the search gives up there.
 std::optional<NumberToken> PrevNumber(std::string_view s, size_t lo, size_t hi, bool decimal_comma,
                                       size_t stop = 0) {
   size_t i = std::min(hi, s.size());
@@ -888,12 +888,13 @@ std::string FinishCandidate(std::string_view text) {
 // ---------------------------------------------------------------------------------------------------
 // Rules. Each appends at most kPerRule candidates, best first.
 
-// True when `s` has a capital A-J (every multiple-choice form ends in one). 32 bytes a step with AVX2.
+// True when `s` has a capital A-J (every multiple-choice form ends in one). 32 bytes a step with
+// AVX2.
 __attribute__((target("avx2"))) bool HasChoiceLetterAvx2(std::string_view s) {
   size_t i = 0;
   for (; i + 32 <= s.size(); i += 32) {
-    const __m256i x = _mm256_sub_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + i)),
-                                      _mm256_set1_epi8('A'));
+    const __m256i x = _mm256_sub_epi8(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + i)), _mm256_set1_epi8('A'));
     // x <= 9 as unsigned bytes: 'A'..'J'.
     const __m256i in_range = _mm256_cmpeq_epi8(_mm256_min_epu8(x, _mm256_set1_epi8(9)), x);
     if (_mm256_movemask_epi8(in_range) != 0) return true;
@@ -939,7 +940,10 @@ class Extractor {
   // its search is skipped. Found once per text, with memchr.
   bool MayHaveAnswer() {
     if (has_w_ < 0) {
-      has_w_ = (memchr(s_.data(), 'w', s_.size()) != nullptr || memchr(s_.data(), 'W', s_.size()) != nullptr) ? 1 : 0;
+      has_w_ = (memchr(s_.data(), 'w', s_.size()) != nullptr ||
+                memchr(s_.data(), 'W', s_.size()) != nullptr)
+                   ? 1
+                   : 0;
     }
     return has_w_ == 1;
   }
@@ -1168,9 +1172,19 @@ class Extractor {
     Add(ExtractRule::kWholeText, NormalizeIfNumber(t, plain), b, b + t.size());
   }
 
+  // The candidate of a run of environments (last first): their contents joined, a following
+  // percent sign kept when the run is one environment.
+  Candidate RunCandidate(const std::vector<Group>& run) const {
+    std::string text = JoinGroups(s_, run);
+    if (run.size() == 1 && PercentFollows(s_, run[0].outer_end)) text += "%";
+    return Candidate{ExtractRule::kLatexEnv, NormalizeIfNumber(text, false), run.back().outer_begin,
+                     run.front().outer_end};
+  }
+
   // The last math environments and the last numbers, whichever end later first.
   void Unanchored() {
-    if (out_.size() + 1 == static_cast<size_t>(options_.max_candidates) && UnanchoredFirst()) return;
+    if (out_.size() + 1 == static_cast<size_t>(options_.max_candidates) && UnanchoredFirst())
+      return;
     std::vector<Candidate> found;
     found.reserve(5);
     if (options_.latex_env) {
@@ -1178,10 +1192,7 @@ class Extractor {
       std::vector<Group> others;
       std::vector<Group> run = LastEnvRun(s_, 0, s_.size(), &probes, &others);
       if (!run.empty()) {
-        std::string text = JoinGroups(s_, run);
-        if (run.size() == 1 && PercentFollows(s_, run[0].outer_end)) text += "%";
-        found.push_back(Candidate{ExtractRule::kLatexEnv, NormalizeIfNumber(text, false),
-                                  run.back().outer_begin, run.front().outer_end});
+        found.push_back(RunCandidate(run));
         if (run.size() > 1) {
           found.push_back(Candidate{ExtractRule::kLatexEnv, std::string(GroupContent(s_, run[0])),
                                     run[0].outer_begin, run[0].outer_end});
@@ -1222,12 +1233,7 @@ class Extractor {
     if (options_.latex_env) {
       int probes = kMaxProbes;
       const std::vector<Group> run = LastEnvRun(s_, 0, s_.size(), &probes, nullptr);
-      if (!run.empty()) {
-        std::string text = JoinGroups(s_, run);
-        if (run.size() == 1 && PercentFollows(s_, run[0].outer_end)) text += "%";
-        env = Candidate{ExtractRule::kLatexEnv, NormalizeIfNumber(text, false),
-                        run.back().outer_begin, run.front().outer_end};
-      }
+      if (!run.empty()) env = RunCandidate(run);
     }
     std::optional<NumberToken> number;
     if (options_.last_number) {

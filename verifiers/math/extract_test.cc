@@ -227,15 +227,15 @@ TEST(Extract, FirstCandidateAloneIsThePrefixOfEveryWiderStage) {
 // rejected (empty once cleaned up, or already found by an earlier rule).
 TEST(Extract, UnanchoredFirstCandidateIsTheFullSearchsFirst) {
   const std::vector<std::string> texts = {
-      "we get $3$ apples and 5 oranges",       // the number ends later
-      "5 oranges, and $3$",                    // the environment ends later
-      "$12$",                                  // the number is inside the environment
-      "$x = 2$ or $x = 3$ so 4",               // a joined run, then a number
-      "$x = 2$ or $x = 3$",                    // a joined run
-      "costs $\\$$ 7 and 5 apples $\\$$",      // an environment cleaned up to nothing
-      "$28$ %",                                // a percent after the environment
-      "it is 40\\% of $y$",                    // a percent number before an environment
-      "x_2 y^3 a7 $\\$$",                      // numbers glued to names only
+      "we get $3$ apples and 5 oranges",   // the number ends later
+      "5 oranges, and $3$",                // the environment ends later
+      "$12$",                              // the number is inside the environment
+      "$x = 2$ or $x = 3$ so 4",           // a joined run, then a number
+      "$x = 2$ or $x = 3$",                // a joined run
+      "costs $\\$$ 7 and 5 apples $\\$$",  // an environment cleaned up to nothing
+      "$28$ %",                            // a percent after the environment
+      "it is 40\\% of $y$",                // a percent number before an environment
+      "x_2 y^3 a7 $\\$$",                  // numbers glued to names only
       "no numbers here at all",
       "1,000 and $2{,}000$ then 3 000",
       "$$\\frac{1}{2}$$ is 0.5",

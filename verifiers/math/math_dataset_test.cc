@@ -74,7 +74,6 @@ TEST(MathDataset, AgreesWithMathVerifyLabels) {
   }
 }
 
-
 // The verifier extracts in widening stages (the first candidate alone, the first rule's candidates,
 // everything) and relies on each list being a prefix of the next; the first stage takes shortcuts
 // (the unanchored rule looks for one candidate only, anchor searches are skipped when a text cannot

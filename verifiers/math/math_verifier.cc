@@ -71,12 +71,6 @@ bool IsPlainNumber(std::string_view text) {
   return true;
 }
 
-bool SameBudget(const WorkBudget& a, const WorkBudget& b) {
-  return a.max_input_bytes == b.max_input_bytes && a.max_depth == b.max_depth &&
-         a.max_nodes == b.max_nodes && a.max_integer_bits == b.max_integer_bits &&
-         a.max_steps == b.max_steps;
-}
-
 // Extraction in widening stages, each list of candidates a prefix of the next: the first
 // candidate alone (cheap on long texts), then the first rule's candidates, then everything.
 std::array<ExtractOptions, 3> ExtractionStages(const ExtractOptions& options) {
@@ -181,7 +175,7 @@ MathVerdict VerifyImpl(std::string_view response, const PreparedGold& gold,
       // A candidate written exactly as the gold parses to the same tree (parsing depends only on
       // the text and the budget): the gold's is reused.
       absl::StatusOr<ParsedAnswer> parsed =
-          c.text == gold.text && SameBudget(gold.parse_budget, options.compare.budget)
+          c.text == gold.text && gold.parse_budget == options.compare.budget
               ? *gold.parsed
               : ParseAnswer(c.text, options.compare);
       if (!parsed.ok()) {

@@ -53,7 +53,8 @@ struct PreparedGold {
 // gold in "$...$" or a full solution with \boxed{} goes through extraction. Thread-safe.
 PreparedGold PrepareGold(std::string_view gold, const MathVerifyOptions& options);
 
-// Verifies one response against a prepared gold. Never throws; thread-safe; no mutable global state.
+// Verifies one response against a prepared gold. Never throws; thread-safe; no mutable global
+// state.
 MathVerdict VerifyMath(std::string_view response, const PreparedGold& gold,
                        const MathVerifyOptions& options);
 

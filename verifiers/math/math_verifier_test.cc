@@ -241,8 +241,9 @@ TEST(MathVerifier, PreparedGoldIsReusable) {
   EXPECT_EQ(VerifyMath("\\boxed{1}", bad, options).outcome, Outcome::kInvalidGold);
 }
 
-// A response whose answer is written exactly as the gold reuses the gold's parse, but only under the
-// budget the gold was parsed with: a tighter budget still parses (and refuses) the answer itself.
+// A response whose answer is written exactly as the gold reuses the gold's parse, but only under
+// the budget the gold was parsed with: a tighter budget still parses (and refuses) the answer
+// itself.
 TEST(MathVerifier, AnswerWrittenAsTheGoldReusesItsParseUnderTheSameBudget) {
   MathVerifyOptions options;
   const std::string gold_text = "$(x+1)^{2} + \\sin(x) - \\frac{3}{4}$";

@@ -97,7 +97,8 @@ class Parser {
  public:
   Parser(std::vector<Token> toks, const WorkBudget& budget, Tree* tree)
       : toks_(std::move(toks)), budget_(budget), tree_(tree) {
-    if (toks_.empty() || toks_.back().kind != TokKind::kEnd) toks_.push_back(Token{TokKind::kEnd, "", 0});
+    if (toks_.empty() || toks_.back().kind != TokKind::kEnd)
+      toks_.push_back(Token{TokKind::kEnd, "", 0});
   }
 
   absl::Status ParseTop() {
@@ -161,8 +162,8 @@ class Parser {
 
   absl::Status Unexpected(std::string_view expected) const {
     const Token& t = Peek();
-    std::string what = t.kind == TokKind::kEnd      ? "end of input"
-                       : t.kind == TokKind::kRowSep ? "'\\\\'"
+    std::string what = t.kind == TokKind::kEnd       ? "end of input"
+                       : t.kind == TokKind::kRowSep  ? "'\\\\'"
                        : t.kind == TokKind::kCommand ? absl::StrCat("'\\", std::string(t.text), "'")
                                                      : absl::StrCat("'", std::string(t.text), "'");
     return absl::InvalidArgumentError(absl::StrCat(
@@ -647,8 +648,8 @@ class Parser {
     if ((t.kind == TokKind::kNumber || t.kind == TokKind::kIdent) && t.text.size() > 1) {
       return TakeFirstChar();
     }
-    std::string out = t.kind == TokKind::kCommand ? absl::StrCat("\\", std::string(t.text))
-                                                  : std::string(t.text);
+    std::string out =
+        t.kind == TokKind::kCommand ? absl::StrCat("\\", std::string(t.text)) : std::string(t.text);
     Next();
     return out;
   }
@@ -1374,15 +1375,19 @@ absl::Status ParseMath(std::string_view text, const WorkBudget& budget, Tree* tr
   const std::optional<std::string> decimal = DecimalComma(text);
   const std::string_view normalized = decimal ? std::string_view(*decimal) : text;
   std::forward_list<std::string> lexed_texts;  // outlives the parser, which reads the tokens' texts
-  ASSIGN_OR_RETURN(std::vector<Token> toks, internal::Lex(normalized, budget.max_nodes, &lexed_texts));
+  ASSIGN_OR_RETURN(std::vector<Token> toks,
+                   internal::Lex(normalized, budget.max_nodes, &lexed_texts));
   tree->Reserve(tree->size() + std::min<size_t>(toks.size() * 2, static_cast<size_t>(std::max<int64_t>(budget.max_nodes, 0))));
   Parser parser(std::move(toks), budget, tree);
   RETURN_IF_ERROR(parser.ParseTop());
   // The node kinds anywhere in the arena: each pass below changes only trees with its kind.
   static_assert(static_cast<int>(NodeKind::kRelation) < 32, "NodeKind must fit a 32-bit mask");
   uint32_t kinds = 0;
-  for (int32_t k = 0; k < tree->size(); ++k) kinds |= uint32_t{1} << static_cast<int>(tree->at(k).kind);
-  const auto has = [&](NodeKind kind) { return (kinds & (uint32_t{1} << static_cast<int>(kind))) != 0; };
+  for (int32_t k = 0; k < tree->size(); ++k)
+    kinds |= uint32_t{1} << static_cast<int>(tree->at(k).kind);
+  const auto has = [&](NodeKind kind) {
+    return (kinds & (uint32_t{1} << static_cast<int>(kind))) != 0;
+  };
   if (has(NodeKind::kRelation)) {
     RETURN_IF_ERROR(NormalizeRelations(tree, tree->root(), budget.max_nodes));
   }

@@ -282,9 +282,9 @@ TEST(LexerTest, TokensAndSeparators) {
   std::vector<std::string> texts;
   for (const internal::Token& t : *toks) texts.emplace_back(t.text);
   // A number rewritten without its separator is kept in the arena; the rest are slices or static.
-  EXPECT_EQ(texts, (std::vector<std::string>{"1000.5", "+", "frac", "{", "a", "}", "{", "b", "}",
-                                             "l", "2", "op:lcm", "(", "1", "/", "2", ")", "7.25",
-                                             ""}));
+  EXPECT_EQ(texts,
+            (std::vector<std::string>{"1000.5", "+", "frac", "{", "a", "}", "{", "b", "}", "l", "2",
+                                      "op:lcm", "(", "1", "/", "2", ")", "7.25", ""}));
   EXPECT_EQ((*toks)[0].kind, internal::TokKind::kNumber);
   EXPECT_EQ(toks->back().kind, internal::TokKind::kEnd);
   EXPECT_EQ(std::distance(arena.begin(), arena.end()), 2);  // "1000.5" and "op:lcm"

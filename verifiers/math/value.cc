@@ -10,9 +10,7 @@
 
 namespace rlvr::math {
 
-Rational::Rational(int64_t v) {
-  mpz_set_si(mpq_numref(get()), static_cast<long>(v));
-}
+Rational::Rational(int64_t v) { mpz_set_si(mpq_numref(get()), static_cast<long>(v)); }
 
 mpq_srcptr Rational::Zero() {
   static const mpq_srcptr zero = [] {
@@ -30,7 +28,8 @@ int64_t Rational::Bits() const {
 
 std::string Rational::ToString() const {
   if (Bits() > 4096) return absl::StrCat("<rational of ", Bits(), " bits>");
-  std::string s(mpz_sizeinbase(mpq_numref(get()), 10) + mpz_sizeinbase(mpq_denref(get()), 10) + 3, '\0');
+  std::string s(mpz_sizeinbase(mpq_numref(get()), 10) + mpz_sizeinbase(mpq_denref(get()), 10) + 3,
+                '\0');
   mpq_get_str(s.data(), 10, get());
   s.resize(std::char_traits<char>::length(s.c_str()));
   return s;

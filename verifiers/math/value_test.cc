@@ -181,8 +181,9 @@ TEST(ScalarTest, RationalPowersOfRealsMatchTheGeneralPower) {
   EXPECT_EQ(CompareScalars(*Pow(base, Q(2, 3), &b), *Pow(base, Q(3, 2), &b), 6),
             ScalarEq::kDifferent);
   // q past 32 takes MPFR's power: still the same value as the root of the root.
-  EXPECT_EQ(CompareScalars(*Pow(base, Q(1, 64), &b), *Pow(*Pow(base, Q(1, 2), &b), Q(1, 32), &b), 6),
-            ScalarEq::kEqual);
+  EXPECT_EQ(
+      CompareScalars(*Pow(base, Q(1, 64), &b), *Pow(*Pow(base, Q(1, 2), &b), Q(1, 32), &b), 6),
+      ScalarEq::kEqual);
 }
 
 TEST(ScalarTest, IntegerBitsCapFallsBackToMpfr) {

@@ -1,8 +1,8 @@
 #include "verifiers/math/internal/lexer.h"
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <forward_list>
 
@@ -27,7 +27,9 @@ struct AllBytes {
   }
 };
 constexpr AllBytes kAllBytes;
-std::string_view OneChar(char c) { return std::string_view(&kAllBytes.bytes[static_cast<unsigned char>(c)], 1); }
+std::string_view OneChar(char c) {
+  return std::string_view(&kAllBytes.bytes[static_cast<unsigned char>(c)], 1);
+}
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // Commands whose name after a doubled backslash ("\\frac") marks a double-escaped input rather than a
@@ -379,7 +381,8 @@ class Lexer {
       if (i_ < in_.size() && in_[i_] == '{') {
         const std::string_view content = BraceContent();
         Emit(name == "operatorname" ? TokKind::kCommand : TokKind::kText,
-             name == "operatorname" ? Own(absl::StrCat("op:", std::string(content))) : content, start);
+             name == "operatorname" ? Own(absl::StrCat("op:", std::string(content))) : content,
+             start);
       }
       return absl::OkStatus();
     }
